@@ -1,0 +1,512 @@
+"""Live sources: the Scale GP API over HTTP, or a recorded snapshot file.
+
+A source answers, for each ``(model_instance_id, deployment_id)``, with exactly one outcome:
+the body it fetched, "not found" (HTTP 404), or a failure with an error kind. A failure to
+fetch never turns into anything else: the engine maps it to ``error``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import ipaddress
+import json
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from driftcheck import __version__
+from driftcheck.result import ErrorInfo, ErrorKind
+
+Key = tuple[str, str]
+Progress = Callable[[int, int], None]
+
+DEFAULT_BASE_URL = "https://api.egp.scale.com"
+RETRYABLE_STATUSES = frozenset({408, 409, 429})
+MAX_REDIRECTS = 5
+
+
+@dataclass(frozen=True)
+class Fetched:
+    body: Any
+    http_status: int = 200
+    attempts: int = 1
+
+
+@dataclass(frozen=True)
+class NotFound:
+    body: Any = None
+    attempts: int = 1
+
+
+@dataclass(frozen=True)
+class Failed:
+    error: ErrorInfo
+
+
+Outcome = Fetched | NotFound | Failed
+
+
+class SourceError(Exception):
+    """The source cannot be used at all (bad settings, unreadable snapshot): exit 1."""
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    base_url: str = DEFAULT_BASE_URL
+    api_key: str = field(default="", repr=False)
+    account_id: str | None = None
+    timeout: float = 30.0
+    retries: int = 3
+    concurrency: int = 16
+    backoff: float = 0.5  # first retry delay; doubles each time, with jitter
+    max_backoff: float = 8.0
+    max_retry_wait: float = 60.0  # upper bound on any wait a server asks for
+    ca_bundle: str | None = None
+    allow_insecure_http: bool = False
+
+
+def deployment_path(model_instance_id: str, deployment_id: str) -> str:
+    mi, dep = encode_segment(model_instance_id), encode_segment(deployment_id)
+    return f"/v4/models/{mi}/deployments/{dep}"
+
+
+def encode_segment(segment: str) -> str:
+    """Percent-encode one path segment so that no ID can change the path or the query.
+
+    ``quote`` leaves ``.`` alone, and a segment that is exactly ``.`` or ``..`` would be removed
+    by URL normalization, so those dots are encoded too.
+    """
+    encoded = quote(segment, safe="")
+    if encoded in (".", ".."):
+        encoded = encoded.replace(".", "%2E")
+    return encoded
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_settings(settings: HttpSettings) -> None:
+    """Refuse settings that would leak the key or cannot work, before any request."""
+    parts = urlsplit(settings.base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SourceError(f"invalid base URL {settings.base_url!r}: expected https://host[:port]")
+    if parts.query or parts.fragment:
+        raise SourceError(f"invalid base URL {settings.base_url!r}: no query or fragment allowed")
+    if (
+        parts.scheme == "http"
+        and not is_loopback(parts.hostname)
+        and not settings.allow_insecure_http
+    ):
+        raise SourceError(
+            f"refusing to send the API key over plain http to {parts.hostname}: "
+            "use https, or pass --allow-insecure-http"
+        )
+    if not settings.api_key:
+        raise SourceError(
+            "no API key: set SGP_API_KEY or pass --api-key-file (keys are never read "
+            "from manifests)"
+        )
+    if any(ord(ch) < 0x21 or ord(ch) > 0x7E for ch in settings.api_key):
+        raise SourceError(
+            "the API key contains characters that cannot be sent in an HTTP header "
+            "(white space or non-ASCII); check SGP_API_KEY or --api-key-file"
+        )
+    if settings.account_id is not None and any(
+        ord(ch) < 0x20 or ord(ch) > 0x7E for ch in settings.account_id
+    ):
+        raise SourceError("the account id contains characters not allowed in an HTTP header")
+    if settings.concurrency < 1:
+        raise SourceError("--concurrency must be at least 1")
+    if settings.retries < 0:
+        raise SourceError("--retries must be 0 or more")
+    if settings.timeout <= 0:
+        raise SourceError("--timeout must be more than 0 seconds")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+class ApiSource:
+    """Fetches deployments concurrently over one connection pool, with retries."""
+
+    def __init__(self, settings: HttpSettings, *, rng: random.Random | None = None) -> None:
+        check_settings(settings)
+        self.settings = settings
+        self.description = settings.base_url
+        self._rng = rng or random.Random()
+        self._auth_error: tuple[ErrorInfo, Key] | None = None
+        parts = urlsplit(settings.base_url)
+        self._origin = (parts.scheme, parts.hostname, parts.port)
+        self._prefix = parts.path.rstrip("/")
+
+    def headers(self) -> dict[str, str]:
+        headers = {
+            "x-api-key": self.settings.api_key,
+            "user-agent": f"driftcheck/{__version__}",
+            "accept": "application/json",
+        }
+        if self.settings.account_id:
+            headers["x-selected-account-id"] = self.settings.account_id
+        return headers
+
+    def fetch_all(self, keys: Sequence[Key], progress: Progress | None = None) -> list[Outcome]:
+        return asyncio.run(self._fetch_all(keys, progress))
+
+    async def _fetch_all(self, keys: Sequence[Key], progress: Progress | None) -> list[Outcome]:
+        import httpx
+
+        settings = self.settings
+        results: list[Outcome | None] = [None] * len(keys)
+        workers = max(1, min(settings.concurrency, len(keys)))
+        limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
+        host = urlsplit(settings.base_url).hostname or ""
+        next_index = 0
+        done = 0
+
+        async with httpx.AsyncClient(
+            headers=self.headers(),
+            timeout=httpx.Timeout(settings.timeout),
+            limits=limits,
+            verify=settings.ca_bundle or True,
+            follow_redirects=False,
+            # proxies from the environment must not capture requests meant for loopback
+            trust_env=not is_loopback(host),
+        ) as client:
+
+            async def worker() -> None:
+                nonlocal next_index, done
+                while next_index < len(keys):
+                    index = next_index
+                    next_index += 1
+                    results[index] = await self._fetch_one(client, keys[index])
+                    done += 1
+                    if progress is not None:
+                        progress(done, len(keys))
+
+            await asyncio.gather(*(worker() for _ in range(workers)))
+        return [
+            r if r is not None else self._unchecked(k) for r, k in zip(results, keys, strict=True)
+        ]
+
+    def _unchecked(self, key: Key) -> Failed:  # pragma: no cover - every index is filled
+        return Failed(ErrorInfo(ErrorKind.NETWORK, "not checked"))
+
+    async def _fetch_one(self, client: Any, key: Key) -> Outcome:
+        import httpx
+
+        settings = self.settings
+        url = self._prefix + deployment_path(*key)
+        attempt = 0
+        while True:
+            if self._auth_error is not None:
+                return Failed(self._skipped_after_auth())
+            attempt += 1
+            retry_after: float | None = None
+            try:
+                response = await self._get(client, url)
+            except _Redirected as exc:
+                return Failed(
+                    ErrorInfo(ErrorKind.HTTP, str(exc), http_status=exc.status, attempts=attempt)
+                )
+            except httpx.TimeoutException:
+                kind, message, status = (
+                    ErrorKind.TIMEOUT,
+                    f"timed out after {settings.timeout:g}s",
+                    None,
+                )
+                retryable = True
+            except httpx.RemoteProtocolError as exc:
+                if "message body" in str(exc):
+                    kind, message = ErrorKind.INVALID_RESPONSE, "truncated response body"
+                else:
+                    kind, message = ErrorKind.NETWORK, f"connection failed: {_reason(exc)}"
+                status, retryable = None, True
+            except httpx.TransportError as exc:
+                kind, message, status = (
+                    ErrorKind.NETWORK,
+                    f"connection failed: {_reason(exc)}",
+                    None,
+                )
+                retryable = True
+            else:
+                status = response.status_code
+                if status == 200:
+                    return _parse_body(response, attempt)
+                if status == 404:
+                    return NotFound(_json_or_none(response), attempts=attempt)
+                if status in (401, 403):
+                    error = _auth_error(status, attempt)
+                    if self._auth_error is None:
+                        self._auth_error = (error, key)
+                    return Failed(error)
+                kind = ErrorKind.HTTP
+                message = f"HTTP {status}{_detail(response)}"
+                retryable = _should_retry(response)
+                retry_after = _retry_after(response.headers, settings.max_retry_wait)
+            if not retryable or attempt > settings.retries:
+                if attempt > 1:
+                    message += (
+                        f" after {_plural(attempt - 1, 'retry').replace('retrys', 'retries')}"
+                    )
+                return Failed(ErrorInfo(kind, message, http_status=status, attempts=attempt))
+            await asyncio.sleep(self._delay(attempt, retry_after))
+
+    async def _get(self, client: Any, url: str) -> Any:
+        """GET, following redirects only within the same origin (the key never leaves it)."""
+        target = self.settings.base_url.rstrip("/")[: -len(self._prefix) or None] + url
+        for _ in range(MAX_REDIRECTS + 1):
+            response = await client.get(target)
+            if not response.is_redirect:
+                return response
+            location = response.headers.get("location", "")
+            next_url = response.url.join(location)
+            origin = (next_url.scheme, next_url.host, next_url.port)
+            if origin != self._origin:
+                raise _Redirected(
+                    response.status_code,
+                    f"HTTP {response.status_code} redirect to another host "
+                    f"({next_url.scheme}://{next_url.host}"
+                    f"{':' + str(next_url.port) if next_url.port else ''}) not followed, "
+                    "so the API key is not sent there",
+                )
+            target = str(next_url)
+        raise _Redirected(response.status_code, f"more than {MAX_REDIRECTS} redirects")
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return retry_after
+        base = min(self.settings.backoff * 2 ** (attempt - 1), self.settings.max_backoff)
+        return float(base * (1 - 0.25 * self._rng.random()))
+
+    def _skipped_after_auth(self) -> ErrorInfo:
+        assert self._auth_error is not None
+        error, (mi, dep) = self._auth_error
+        return ErrorInfo(
+            error.kind,
+            f"not checked: HTTP {error.http_status} on {mi}/{dep} stopped all requests; "
+            + _AUTH_HINT[error.kind],
+            http_status=None,
+            attempts=0,
+        )
+
+
+class _Redirected(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+_AUTH_HINT = {
+    ErrorKind.AUTH: "the API key was rejected; check SGP_API_KEY or --api-key-file",
+    ErrorKind.NOT_PERMITTED: (
+        "the key may not read this deployment; check SGP_ACCOUNT_ID / --account-id "
+        "and the key's permissions"
+    ),
+}
+
+
+def _auth_error(status: int, attempts: int) -> ErrorInfo:
+    kind = ErrorKind.AUTH if status == 401 else ErrorKind.NOT_PERMITTED
+    return ErrorInfo(
+        kind, f"HTTP {status}: {_AUTH_HINT[kind]}", http_status=status, attempts=attempts
+    )
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text[:200]
+
+
+def _json_or_none(response: Any) -> Any:
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        return None
+
+
+def _parse_body(response: Any, attempts: int) -> Outcome:
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        kind = response.headers.get("content-type", "unknown content type").split(";")[0]
+        return Failed(
+            ErrorInfo(
+                ErrorKind.INVALID_RESPONSE,
+                f"HTTP 200 body is not JSON ({kind})",
+                http_status=200,
+                attempts=attempts,
+            )
+        )
+    return Fetched(body, 200, attempts)
+
+
+def _detail(response: Any) -> str:
+    body = _json_or_none(response)
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if isinstance(detail, str) and detail:
+        return f": {detail[:200]}"
+    if isinstance(detail, list) and detail and isinstance(detail[0], dict):
+        first = detail[0]
+        where = ".".join(str(p) for p in first.get("loc", []))
+        return f": {where}: {str(first.get('msg', ''))[:200]}"
+    return ""
+
+
+def _should_retry(response: Any) -> bool:
+    hint = response.headers.get("x-should-retry", "").strip().lower()
+    if hint == "false":
+        return False
+    status = response.status_code
+    if hint == "true" and status not in (400, 404, 422):
+        return True
+    return status in RETRYABLE_STATUSES or status >= 500
+
+
+def _retry_after(headers: Any, cap: float) -> float | None:
+    """Seconds the server asked to wait (``retry-after-ms`` or ``retry-after``), capped."""
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms is not None:
+        try:
+            return min(max(float(raw_ms) / 1000.0, 0.0), cap)
+        except ValueError:
+            pass
+    raw = headers.get("retry-after")
+    if raw is None:
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(raw)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - time.time()
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(seconds, 0.0), cap)
+
+
+# ---------------------------------------------------------------------------------------------
+# Snapshot files
+
+
+SNAPSHOT_VERSION = 1
+
+
+class SnapshotSource:
+    """Answers from a snapshot v1 file recorded by ``driftcheck snapshot``."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.description = f"snapshot {path}"
+        self.entries = _read_snapshot(path)
+
+    def fetch_all(self, keys: Sequence[Key], progress: Progress | None = None) -> list[Outcome]:
+        outcomes = [self._lookup(key) for key in keys]
+        if progress is not None:
+            progress(len(keys), len(keys))
+        return outcomes
+
+    def _lookup(self, key: Key) -> Outcome:
+        entry = self.entries.get(key)
+        if entry is None:
+            return Failed(
+                ErrorInfo(
+                    ErrorKind.SNAPSHOT,
+                    f"not recorded in snapshot {self.path}; record it again with "
+                    "'driftcheck snapshot'",
+                )
+            )
+        status, body = entry
+        if status == 200:
+            return Fetched(body, 200, attempts=0)
+        if status == 404:
+            return NotFound(body, attempts=0)
+        if status in (401, 403):
+            error = _auth_error(status, 0)
+            return Failed(
+                ErrorInfo(error.kind, error.message + " (recorded in the snapshot)", status)
+            )
+        return Failed(
+            ErrorInfo(ErrorKind.HTTP, f"HTTP {status} (recorded in the snapshot)", status)
+        )
+
+
+def _read_snapshot(path: str) -> dict[Key, tuple[int, Any]]:
+    try:
+        with open(path, "rb") as handle:
+            data = json.loads(handle.read())
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read snapshot: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise SourceError(f"{path}: not a JSON snapshot: {exc}") from None
+    if not isinstance(data, dict):
+        raise SourceError(f"{path}: a snapshot must be a JSON object")
+    version = data.get("snapshot_version")
+    if version != SNAPSHOT_VERSION or isinstance(version, bool):
+        raise SourceError(
+            f"{path}: unsupported snapshot_version {version!r} "
+            f"(this driftcheck reads version {SNAPSHOT_VERSION})"
+        )
+    items = data.get("deployments")
+    if not isinstance(items, list):
+        raise SourceError(f"{path}: 'deployments' must be a list")
+    entries: dict[Key, tuple[int, Any]] = {}
+    for index, item in enumerate(items):
+        where = f"{path}: deployments[{index}]"
+        if not isinstance(item, dict):
+            raise SourceError(f"{where}: expected an object")
+        mi, dep, status = (
+            item.get("model_instance_id"),
+            item.get("deployment_id"),
+            item.get("http_status"),
+        )
+        if not isinstance(mi, str) or not isinstance(dep, str):
+            raise SourceError(f"{where}: model_instance_id and deployment_id must be strings")
+        if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+            raise SourceError(f"{where}: http_status must be an HTTP status code")
+        if (mi, dep) in entries:
+            raise SourceError(f"{where}: {mi}/{dep} is recorded twice")
+        entries[(mi, dep)] = (status, item.get("body"))
+    return entries
+
+
+def snapshot_document(
+    source: str, keys: Sequence[Key], outcomes: Sequence[Outcome], captured_at: str
+) -> dict[str, Any]:
+    """Snapshot v1 of what was fetched; failures are left out (they read back as errors)."""
+    deployments = []
+    for (mi, dep), outcome in zip(keys, outcomes, strict=True):
+        if isinstance(outcome, Fetched):
+            status, body = outcome.http_status, outcome.body
+        elif isinstance(outcome, NotFound):
+            status, body = (
+                404,
+                outcome.body if outcome.body is not None else {"detail": "Not Found"},
+            )
+        else:
+            continue
+        deployments.append(
+            {"model_instance_id": mi, "deployment_id": dep, "http_status": status, "body": body}
+        )
+    return {
+        "snapshot_version": SNAPSHOT_VERSION,
+        "captured_at": captured_at,
+        "source": source,
+        "deployments": deployments,
+    }

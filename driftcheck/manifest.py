@@ -1,0 +1,512 @@
+"""Manifest v1: loading, strict validation with file:line:column, and the desired state."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
+
+from driftcheck import spec
+from driftcheck.normalize import IgnorePattern, PatternError, parse_pattern
+from driftcheck.yamlload import Document, YamlError, load
+
+MANIFEST_VERSION = 1
+MANIFEST_SUFFIXES = (".yaml", ".yml")
+
+
+# ---------------------------------------------------------------------------------------------
+# Models: the edge where untrusted YAML becomes typed data. They also produce `driftcheck schema`.
+
+
+def _whole(value: int | float) -> int | float:
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError("not a whole number")
+    return value
+
+
+# JSON Schema counts 4.0 as an integer, and DESIGN compares numbers by value, so 4.0 is allowed.
+WholeNumber = Annotated[StrictInt | StrictFloat, AfterValidator(_whole)]
+Quantity = Annotated[
+    StrictStr | StrictInt | StrictFloat,
+    Field(description="Kubernetes quantity such as 8Gi, 8192Mi or 8589934592"),
+]
+NonEmpty = Annotated[StrictStr, Field(min_length=1)]
+GpuType = Literal[
+    "nvidia-tesla-t4",
+    "nvidia-ampere-a10",
+    "nvidia-ampere-a100",
+    "nvidia-ampere-a100e",
+    "nvidia-hopper-h100",
+    "nvidia-hopper-h100-1g20gb",
+    "nvidia-hopper-h100-3g40gb",
+]
+
+
+def optional(description: str) -> Any:
+    """An optional key whose explicit ``null`` is still an error: the default is never
+    validated, but a declared ``null`` is checked against the (non-null) type."""
+    return Field(default=None, description=description)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class LaunchVendorConfiguration(_Strict):
+    vendor: Literal["LAUNCH"]
+    min_workers: WholeNumber = optional("default 0")
+    max_workers: WholeNumber = optional("default 1")
+    per_worker: WholeNumber = optional("default 10")
+
+
+class LLMEngineVendorConfiguration(_Strict):
+    vendor: Literal["LLMENGINE"]
+    cpus: WholeNumber = optional("default 3")
+    memory: Quantity = optional("default 8Gi")
+    storage: Quantity = optional("default 16Gi")
+    gpus: WholeNumber = optional("default 0")
+    gpu_type: GpuType = optional("compared only when declared")
+    min_workers: WholeNumber = optional("default 0")
+    max_workers: WholeNumber = optional("default 1")
+    per_worker: WholeNumber = optional("default 10")
+    high_priority: StrictBool = optional("default false")
+    num_shards: WholeNumber = optional("default 4")
+    checkpoint_path: StrictStr = optional("compared only when declared")
+    model_name: StrictStr = optional("compared only when declared")
+    base_model_name: StrictStr = optional("compared only when declared")
+    inference_framework_image_tag: StrictStr = optional("compared only when declared")
+
+
+VendorConfiguration = Annotated[
+    LaunchVendorConfiguration | LLMEngineVendorConfiguration,
+    Field(discriminator="vendor"),
+]
+
+
+class DeploymentModel(_Strict):
+    model_instance_id: NonEmpty
+    deployment_id: NonEmpty
+    name: StrictStr = optional("compared when given")
+    vendor_configuration: VendorConfiguration = optional(
+        "a mapping with vendor: LAUNCH or vendor: LLMENGINE"
+    )
+    model_endpoint_id: StrictStr = optional("compared when given")
+    status: StrictStr = optional("expected live status, e.g. READY")
+    model_creation_parameters: dict[StrictStr, Any] = optional(
+        "free-form map: declared keys are compared"
+    )
+    deployment_metadata: dict[StrictStr, Any] = optional(
+        "free-form map: declared keys are compared"
+    )
+    ignore: list[StrictStr] = optional("path patterns never reported for this deployment")
+
+
+class ManifestModel(_Strict):
+    version: Literal[1]
+    ignore: list[StrictStr] = optional("path patterns never reported, for every deployment")
+    deployments: list[DeploymentModel]
+
+
+def json_schema() -> dict[str, Any]:
+    schema = ManifestModel.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "driftcheck manifest v1"
+    return schema
+
+
+# ---------------------------------------------------------------------------------------------
+# Results of loading
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+
+
+class ManifestError(Exception):
+    """Every problem found in the manifests, reported together."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = tuple(problems)
+
+
+@dataclass(frozen=True)
+class DesiredDeployment:
+    """One declared deployment: raw declared fields plus where each came from."""
+
+    model_instance_id: str
+    deployment_id: str
+    fields: dict[str, Any]
+    file: str
+    line: int
+    lines: dict[tuple[str | int, ...], int]
+    ignore: tuple[IgnorePattern, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.model_instance_id, self.deployment_id)
+
+    @property
+    def name(self) -> str | None:
+        value = self.fields.get("name")
+        return value if isinstance(value, str) else None
+
+    def line_for(self, path: tuple[str | int, ...]) -> int:
+        """The line that declares ``path``; inside free-form maps the nearest declared parent;
+        otherwise (a defaulted field) the deployment's line."""
+        if path in self.lines:
+            return self.lines[path]
+        if path and path[0] in spec.FREEFORM_FIELDS:
+            for end in range(len(path) - 1, 0, -1):
+                if path[:end] in self.lines:
+                    return self.lines[path[:end]]
+        return self.line
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    deployments: tuple[DesiredDeployment, ...]
+    files: tuple[str, ...] = field(default=())
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def discover(paths: Iterable[str]) -> tuple[list[str], list[Problem]]:
+    """Expand directories to their ``*.yaml``/``*.yml`` files (sorted); report bad paths."""
+    files: list[str] = []
+    problems: list[Problem] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(
+                str(p) for p in path.rglob("*") if p.suffix in MANIFEST_SUFFIXES and p.is_file()
+            )
+            if not found:
+                problems.append(Problem(raw, 1, 1, "directory has no *.yaml or *.yml manifests"))
+            files.extend(found)
+        elif path.is_file():
+            files.append(raw)
+        elif path.exists():
+            problems.append(Problem(raw, 1, 1, "not a regular file or directory"))
+        else:
+            problems.append(Problem(raw, 1, 1, "no such file or directory"))
+    unique: list[str] = []
+    seen: set[str] = set()
+    for name in files:
+        resolved = os.path.realpath(name)
+        if resolved not in seen:
+            seen.add(resolved)
+            unique.append(name)
+    return unique, problems
+
+
+def load_manifests(paths: Iterable[str]) -> DesiredState:
+    """Load and validate every manifest; raise :class:`ManifestError` with all problems."""
+    files, problems = discover(paths)
+    deployments: list[DesiredDeployment] = []
+    for name in files:
+        loaded, file_problems = _load_file(name)
+        problems.extend(file_problems)
+        deployments.extend(loaded)
+    problems.extend(_duplicates(deployments))
+    if problems:
+        raise ManifestError(problems)
+    return DesiredState(tuple(deployments), tuple(files))
+
+
+def _load_file(name: str) -> tuple[list[DesiredDeployment], list[Problem]]:
+    try:
+        with open(name, "rb") as handle:
+            raw = handle.read(_yaml_limit() + 1)
+    except OSError as exc:
+        return [], [Problem(name, 1, 1, f"cannot read: {exc.strerror or exc}")]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return [], [Problem(name, 1, 1, f"not UTF-8 text (byte {exc.start})")]
+    try:
+        document = load(text)
+    except YamlError as exc:
+        return [], [Problem(name, exc.line, exc.column, exc.message)]
+    return _validate(name, document)
+
+
+def _yaml_limit() -> int:
+    from driftcheck.yamlload import MAX_FILE_BYTES
+
+    return MAX_FILE_BYTES
+
+
+def _validate(name: str, document: Document) -> tuple[list[DesiredDeployment], list[Problem]]:
+    data = document.data
+
+    def problem(path: tuple[str | int, ...], message: str) -> Problem:
+        line, column = document.position(path)
+        return Problem(name, line, column, message)
+
+    if data is None:
+        return [], [problem((), "empty manifest: expected 'version: 1' and 'deployments'")]
+    if not isinstance(data, dict):
+        return [], [problem((), "a manifest must be a mapping with 'version' and 'deployments'")]
+
+    problems: list[Problem] = []
+    try:
+        ManifestModel.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            path, message = _explain(error, data)
+            problems.append(problem(path, message))
+
+    top_ignore = _patterns(data.get("ignore"), ("ignore",), problem, problems)
+    deployments: list[DesiredDeployment] = []
+    items = data.get("deployments")
+    if not isinstance(items, list):
+        return [], problems
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        base = ("deployments", index)
+        own = _patterns(item.get("ignore"), (*base, "ignore"), problem, problems)
+        mi, dep = item.get("model_instance_id"), item.get("deployment_id")
+        if not (isinstance(mi, str) and mi and isinstance(dep, str) and dep):
+            continue
+        lines = {
+            path[2:]: position[0]
+            for path, position in document.locations.items()
+            if path[:2] == base and len(path) > 2
+        }
+        declared = {
+            k: v
+            for k, v in item.items()
+            if k not in ("model_instance_id", "deployment_id", "ignore")
+        }
+        deployments.append(
+            DesiredDeployment(
+                model_instance_id=mi,
+                deployment_id=dep,
+                fields=declared,
+                file=name,
+                line=document.position(base)[0],
+                lines=lines,
+                ignore=(*top_ignore, *own),
+            )
+        )
+    if problems:
+        return [], problems
+    return deployments, problems
+
+
+def _patterns(
+    value: Any,
+    path: tuple[str | int, ...],
+    problem: Any,
+    problems: list[Problem],
+) -> tuple[IgnorePattern, ...]:
+    if not isinstance(value, list):
+        return ()
+    patterns: list[IgnorePattern] = []
+    for index, text in enumerate(value):
+        if not isinstance(text, str):
+            continue  # the model already reported the type
+        try:
+            patterns.append(parse_pattern(text))
+        except PatternError as exc:
+            problems.append(problem((*path, index), f"invalid ignore pattern {text!r}: {exc}"))
+    return tuple(patterns)
+
+
+def _duplicates(deployments: list[DesiredDeployment]) -> list[Problem]:
+    first: dict[tuple[str, str], DesiredDeployment] = {}
+    problems = []
+    for deployment in deployments:
+        earlier = first.setdefault(deployment.key, deployment)
+        if earlier is not deployment:
+            problems.append(
+                Problem(
+                    deployment.file,
+                    deployment.line,
+                    1,
+                    f"duplicate deployment {deployment.model_instance_id}/"
+                    f"{deployment.deployment_id}: already declared at "
+                    f"{earlier.file}:{earlier.line}",
+                )
+            )
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Turning pydantic's errors into plain messages
+
+
+_EXPECTED = {
+    "int": "a whole number",
+    "quantity": "a quantity such as '8Gi' (a string) or a number",
+    "bool": "true or false",
+    "gpu_type": "one of " + ", ".join(spec.GPU_TYPES),
+    "str": "a string",
+}
+_TOP_EXPECTED = {
+    "version": "1",
+    "ignore": "a list of path patterns (strings)",
+    "deployments": "a list of deployments",
+    "model_instance_id": "a non-empty string",
+    "deployment_id": "a non-empty string",
+    "name": "a string",
+    "model_endpoint_id": "a string",
+    "status": "a string such as READY",
+    "model_creation_parameters": "a mapping",
+    "deployment_metadata": "a mapping",
+    "vendor_configuration": "a mapping with 'vendor: LAUNCH' or 'vendor: LLMENGINE'",
+}
+_DEPLOYMENT_KEYS = tuple(DeploymentModel.model_fields)
+_TOP_KEYS = tuple(ManifestModel.model_fields)
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _clean_loc(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """Drop the discriminator tag pydantic inserts after ``vendor_configuration``."""
+    cleaned: list[str | int] = []
+    for index, part in enumerate(loc):
+        if part in spec.VENDORS and index > 0 and loc[index - 1] == "vendor_configuration":
+            continue
+        # pydantic marks dict-key errors as "[key]"; report them at the map's own key
+        if isinstance(part, str) and part.endswith("[key]"):
+            continue
+        cleaned.append(part)
+    return tuple(cleaned)
+
+
+def _get(data: Any, path: tuple[str | int, ...]) -> Any:
+    for part in path:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
+
+
+def _suggest(word: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"{hint}allowed keys: {', '.join(choices)}"
+
+
+def _explain(error: Any, data: Any) -> tuple[tuple[str | int, ...], str]:
+    loc = _clean_loc(tuple(error["loc"]))
+    kind = error["type"]
+    key = loc[-1] if loc else ""
+    value = error.get("input")
+    where = _dotted(loc)
+    in_vendor = len(loc) >= 4 and loc[0] == "deployments" and loc[2] == "vendor_configuration"
+
+    if kind == "missing":
+        return loc[:-1], f"missing required key {key!r}"
+    if kind == "extra_forbidden":
+        return loc, _unknown_key(loc, data)
+    if kind in ("union_tag_not_found", "model_attributes_type") and loc[-1:] == (
+        "vendor_configuration",
+    ):
+        if isinstance(value, dict):
+            return loc, "vendor_configuration needs 'vendor: LAUNCH' or 'vendor: LLMENGINE'"
+        return loc, f"vendor_configuration: expected a mapping, got {_describe(value)}"
+    if kind == "union_tag_invalid":
+        vendor = _get(data, (*loc, "vendor"))
+        return (*loc, "vendor"), (f"unknown vendor {vendor!r}: expected LAUNCH or LLMENGINE")
+    if in_vendor and isinstance(key, str):
+        vendor = _get(data, (*loc[:3], "vendor"))
+        field_spec = spec.VENDOR_FIELDS.get(str(vendor), {}).get(key)
+        if key == "gpu_type" and isinstance(value, str):
+            close = difflib.get_close_matches(value, spec.GPU_TYPES, n=1, cutoff=0.5)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            return loc, (
+                f"unknown gpu_type {value!r}{hint}; expected one of " + ", ".join(spec.GPU_TYPES)
+            )
+        if field_spec is not None:
+            return loc, f"{where}: expected {_EXPECTED[field_spec.kind]}, got {_describe(value)}"
+    if kind == "literal_error" and loc == ("version",):
+        return loc, (
+            f"unsupported manifest version {_describe(value)}: "
+            f"this driftcheck reads version {MANIFEST_VERSION}"
+        )
+    if kind == "string_too_short":
+        return loc, f"{where}: must not be empty"
+    if len(loc) >= 2 and loc[-2] == "ignore" and isinstance(loc[-1], int):
+        return loc, f"{where}: expected an ignore pattern (a string), got {_describe(value)}"
+    if isinstance(key, str) and key in _TOP_EXPECTED and (len(loc) <= 3):
+        return loc, f"{where}: expected {_TOP_EXPECTED[key]}, got {_describe(value)}"
+    if kind == "dict_type" or kind == "model_type" or kind == "model_attributes_type":
+        return loc, f"{where}: expected a mapping, got {_describe(value)}"
+    if kind == "list_type":
+        return loc, f"{where}: expected a list, got {_describe(value)}"
+    if kind == "string_type" and error["loc"] and str(error["loc"][-1]).endswith("[key]"):
+        return loc, f"{where}: keys must be strings (quote {value!r})"
+    return loc, f"{where}: {error['msg']}"
+
+
+def _unknown_key(loc: tuple[str | int, ...], data: Any) -> str:
+    key = str(loc[-1])
+    if len(loc) == 1:
+        return f"unknown key {key!r}: {_suggest(key, _TOP_KEYS)}"
+    if len(loc) == 3 and loc[0] == "deployments":
+        if key in spec.SERVER_MANAGED:
+            return f"{key!r} is server-managed and cannot be declared"
+        return f"unknown key {key!r}: {_suggest(key, _DEPLOYMENT_KEYS)}"
+    if len(loc) == 4 and loc[2] == "vendor_configuration":
+        vendor = str(_get(data, (*loc[:3], "vendor")))
+        other = spec.vendor_of_other_field(key, vendor)
+        if other is not None:
+            return f"{key!r} is not valid for vendor {vendor} (it is a {other} field)"
+        allowed = ("vendor", *spec.VENDOR_FIELDS.get(vendor, {}))
+        return f"unknown key {key!r} for vendor {vendor}: {_suggest(key, allowed)}"
+    return f"unknown key {key!r}"
+
+
+def _dotted(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out or "manifest"

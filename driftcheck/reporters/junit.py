@@ -1,0 +1,105 @@
+"""JUnit XML: each deployment is a test case (drift or missing = failure, error = error).
+
+Kept to the attributes the common schema (Jenkins, GitLab, GitHub test reporters) knows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import xml.etree.ElementTree as ET
+
+from driftcheck.reporters.text import MISSING_MESSAGE, difference_line, error_message, plural
+from driftcheck.result import DeploymentResult, RunResult, Status
+
+SUITE_NAME = "driftcheck"
+
+# Characters XML 1.0 cannot carry at all, not even as character references.
+_ILLEGAL_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    return _ILLEGAL_XML.sub("", text)
+
+
+def xml_body(text: str) -> str:
+    # XML parsers turn a raw CR into LF anyway; say so explicitly.
+    return xml_text(text).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> str:
+    summary = result.summary
+    counts = {
+        "tests": str(summary.total),
+        "failures": str(summary.drifted + summary.missing),
+        "errors": str(summary.error),
+    }
+    elapsed = _seconds(result.started_at, result.finished_at)
+    root = ET.Element("testsuites", {"name": SUITE_NAME, **counts, "time": elapsed})
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        {
+            "name": SUITE_NAME,
+            **counts,
+            "skipped": "0",
+            "time": elapsed,
+            "timestamp": _timestamp(result.started_at),
+        },
+    )
+    for deployment in result.deployments:
+        _testcase(suite, deployment)
+    ET.indent(root)
+    body = ET.tostring(root, encoding="unicode")
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
+
+
+def _testcase(suite: ET.Element, deployment: DeploymentResult) -> None:
+    case = ET.SubElement(
+        suite,
+        "testcase",
+        {
+            "classname": xml_text(deployment.location.file),
+            "name": xml_text(deployment.label),
+            "time": "0",
+        },
+    )
+    if deployment.status is Status.DRIFTED:
+        count = plural(len(deployment.differences), "difference")
+        failure = ET.SubElement(
+            case, "failure", {"message": f"drifted: {count}", "type": Status.DRIFTED.value}
+        )
+        failure.text = xml_body("\n".join(difference_line(d) for d in deployment.differences))
+    elif deployment.status is Status.MISSING:
+        failure = ET.SubElement(
+            case,
+            "failure",
+            {"message": f"missing: {MISSING_MESSAGE}", "type": Status.MISSING.value},
+        )
+        failure.text = xml_body(f"{deployment.label} missing: {MISSING_MESSAGE}")
+    elif deployment.status is Status.ERROR:
+        message = xml_text(error_message(deployment))
+        kind = deployment.error.kind.value if deployment.error is not None else "unknown"
+        error = ET.SubElement(case, "error", {"message": message, "type": kind})
+        error.text = xml_body(message) + _error_details(deployment)
+
+
+def _error_details(deployment: DeploymentResult) -> str:
+    info = deployment.error
+    if info is None:
+        return ""
+    details = []
+    if info.http_status is not None:
+        details.append(f"HTTP status: {info.http_status}")
+    if info.attempts is not None:
+        details.append(f"attempts: {info.attempts}")
+    return "".join(f"\n{line}" for line in details)
+
+
+def _seconds(start: dt.datetime, end: dt.datetime) -> str:
+    return f"{max((end - start).total_seconds(), 0.0):.3f}"
+
+
+def _timestamp(moment: dt.datetime) -> str:
+    # The JUnit schema's timestamp has no zone designator: write UTC without the "Z".
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")

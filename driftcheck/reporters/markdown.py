@@ -1,0 +1,113 @@
+"""Markdown for a pull-request comment or a GitHub job summary."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from driftcheck.reporters.text import (
+    MISSING_MESSAGE,
+    difference_sides,
+    error_message,
+    plural,
+    summary_line,
+)
+from driftcheck.result import (
+    EXIT_DRIFT,
+    EXIT_ERROR,
+    DeploymentResult,
+    DiffKind,
+    RunResult,
+    Status,
+)
+
+VERDICTS = {EXIT_ERROR: "errors", EXIT_DRIFT: "drift detected"}
+STATUS_WORDS = {
+    Status.IN_SYNC: "in sync",
+    Status.DRIFTED: "drifted",
+    Status.MISSING: "missing",
+    Status.ERROR: "error",
+}
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_NEWLINES = re.compile("\r\n|\r|\n|\u2028|\u2029")
+# Inline Markdown syntax, table delimiters and raw HTML; ``@`` and ``#`` are escaped so that a
+# deployment name cannot mention a team or link an issue from a PR comment.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&@#!])")
+
+
+def text_cell(text: str) -> str:
+    """Plain text safe inside a table cell: no formatting, HTML or cell breaks."""
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", _CONTROL.sub("", text))
+    return _NEWLINES.sub("<br>", escaped)
+
+
+def html_text(text: str) -> str:
+    """Plain text safe inside an HTML element such as ``<summary>``."""
+    return _NEWLINES.sub(" ", html.escape(_CONTROL.sub("", text), quote=False))
+
+
+def code_cell(text: str) -> str:
+    """*text* as an inline code span inside a table cell."""
+    text = _NEWLINES.sub(" ", _CONTROL.sub("", text))
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    # A space keeps a fence from merging with a backtick at the edge; Markdown strips it again.
+    padded = f" {text} " if text.startswith("`") or text.endswith("`") else text
+    # GFM splits table cells before parsing code spans, so `|` needs escaping even in code.
+    return f"{fence}{padded}{fence}".replace("|", "\\|")
+
+
+def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> str:
+    summary = result.summary
+    verdict = VERDICTS.get(result.exit_code, "in sync")
+    parts = [f"### driftcheck: {verdict}"]
+
+    listed = [d for d in result.deployments if verbose or d.status is not Status.IN_SYNC]
+    if not listed:
+        parts.append(_all_in_sync(summary.total))
+        return "\n\n".join(parts) + "\n"
+
+    parts.append(summary_line(summary))
+    rows = ["| Deployment | Status | Details |", "| --- | --- | --- |"]
+    rows.extend(
+        f"| {text_cell(d.label)} | {STATUS_WORDS[d.status]} | {_details(d)} |" for d in listed
+    )
+    parts.append("\n".join(rows))
+    parts.extend(_differences(d) for d in listed if d.status is Status.DRIFTED)
+    return "\n\n".join(parts) + "\n"
+
+
+def _all_in_sync(total: int) -> str:
+    if total == 0:
+        return "No deployments to check."
+    if total == 1:
+        return "The 1 deployment is in sync."
+    return f"All {total} deployments in sync."
+
+
+def _details(deployment: DeploymentResult) -> str:
+    if deployment.status is Status.DRIFTED:
+        return plural(len(deployment.differences), "difference")
+    if deployment.status is Status.MISSING:
+        return MISSING_MESSAGE
+    if deployment.status is Status.ERROR:
+        return text_cell(error_message(deployment))
+    return ""
+
+
+def _differences(deployment: DeploymentResult) -> str:
+    count = plural(len(deployment.differences), "difference")
+    rows = [
+        f"<details><summary>{html_text(deployment.label)} — {count}</summary>",
+        "",
+        "| Path | Desired | Live |",
+        "| --- | --- | --- |",
+    ]
+    for diff in deployment.differences:
+        desired, live = difference_sides(diff)
+        desired_cell = "_(undeclared)_" if diff.kind is DiffKind.EXTRA_LIVE else code_cell(desired)
+        live_cell = "_(absent)_" if diff.kind is DiffKind.MISSING_LIVE else code_cell(live)
+        rows.append(f"| {code_cell(diff.path)} | {desired_cell} | {live_cell} |")
+    rows.extend(["", "</details>"])
+    return "\n".join(rows)

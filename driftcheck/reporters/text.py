@@ -1,0 +1,146 @@
+"""Terraform-like text report: one block per deployment that is not in sync, then a summary.
+
+The value, difference and summary helpers here are shared by the other formats so that every
+report words the same finding the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from driftcheck.result import DeploymentResult, Difference, DiffKind, RunResult, Status, Summary
+
+MISSING_MESSAGE = "not found on the API"
+ABSENT = "(absent)"
+UNDECLARED = "(undeclared)"
+
+DIFF_SIGILS: dict[DiffKind, str] = {
+    DiffKind.CHANGED: "~",
+    DiffKind.MISSING_LIVE: "+",
+    DiffKind.EXTRA_LIVE: "-",
+}
+
+_YELLOW = "\x1b[33m"
+_GREEN = "\x1b[32m"
+_RED = "\x1b[31m"
+_BOLD = "\x1b[1m"
+_DIM = "\x1b[2m"
+_RESET = "\x1b[0m"
+
+_SIGIL_COLORS = {"~": _YELLOW, "+": _GREEN, "-": _RED, "!": _RED}
+
+# Names and messages come from manifests and API responses: a stray newline would break the
+# one-line-per-finding layout and an ESC could drive the reader's terminal.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """*text* with control characters shown as escapes (``\\n``, ``\\u001b``)."""
+    return _UNPRINTABLE.sub(
+        lambda match: _NAMED_ESCAPES.get(match.group(), f"\\u{ord(match.group()):04x}"), text
+    )
+
+
+def jsonable(value: Any) -> Any:
+    """*value* as plain JSON data; anything JSON cannot carry becomes its ``str()``."""
+    return _jsonable(value, set())
+
+
+def _jsonable(value: Any, ancestors: set[int]) -> Any:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        # NaN and infinities are not JSON; YAML can spell them (.nan, .inf).
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, (Mapping, list, tuple)):
+        # YAML anchors can build self-referencing structures.
+        if id(value) in ancestors:
+            return "[circular]"
+        ancestors.add(id(value))
+        try:
+            if isinstance(value, Mapping):
+                return {_json_key(k): _jsonable(v, ancestors) for k, v in value.items()}
+            return [_jsonable(item, ancestors) for item in value]
+        finally:
+            ancestors.discard(id(value))
+    return str(value)
+
+
+def _json_key(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, (bool, int, float)):
+        return json.dumps(key)
+    return str(key)
+
+
+def format_value(value: Any) -> str:
+    """Compact JSON: ``"64Gi"``, ``4``, ``true``, ``null``, ``{"a": 1}``, ``[1, 2]``."""
+    rendered = json.dumps(jsonable(value), ensure_ascii=False, separators=(", ", ": "))
+    return printable(rendered)
+
+
+def difference_sides(diff: Difference) -> tuple[str, str]:
+    """The desired and live side of *diff* as displayed, with placeholders for absent sides."""
+    desired = UNDECLARED if diff.kind is DiffKind.EXTRA_LIVE else format_value(diff.desired)
+    live = ABSENT if diff.kind is DiffKind.MISSING_LIVE else format_value(diff.live)
+    return desired, live
+
+
+def difference_line(diff: Difference) -> str:
+    """``~ path: desired -> live`` without indentation."""
+    desired, live = difference_sides(diff)
+    return f"{DIFF_SIGILS[diff.kind]} {printable(diff.path)}: {desired} -> {live}"
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """``1 deployment`` / ``2 deployments``."""
+    word = singular if count == 1 else (plural_form or singular + "s")
+    return f"{count} {word}"
+
+
+def summary_line(summary: Summary) -> str:
+    """``4 deployments: 1 in sync, 1 drifted, 1 missing, 1 error.``"""
+    return (
+        f"{plural(summary.total, 'deployment')}: {summary.in_sync} in sync, "
+        f"{summary.drifted} drifted, {summary.missing} missing, "
+        f"{plural(summary.error, 'error')}."
+    )
+
+
+def error_message(deployment: DeploymentResult) -> str:
+    return deployment.error.message if deployment.error is not None else "unknown error"
+
+
+def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> str:
+    def paint(line: str, code: str) -> str:
+        return f"{code}{line}{_RESET}" if color else line
+
+    def sigil_line(line: str) -> str:
+        return paint(line, _SIGIL_COLORS[line.lstrip()[0]])
+
+    blocks: list[str] = []
+    for deployment in result.deployments:
+        label = printable(deployment.label)
+        if deployment.status is Status.IN_SYNC:
+            if verbose:
+                blocks.append(paint(f"  {label} in sync", _DIM))
+        elif deployment.status is Status.DRIFTED:
+            blocks.append(sigil_line(f"~ {label} drifted"))
+            blocks.extend(
+                sigil_line(f"    {difference_line(diff)}") for diff in deployment.differences
+            )
+        elif deployment.status is Status.MISSING:
+            blocks.append(sigil_line(f"+ {label} missing: {MISSING_MESSAGE}"))
+        else:
+            message = printable(error_message(deployment))
+            blocks.append(sigil_line(f"! {label} error: {message}"))
+
+    summary = paint(summary_line(result.summary), _BOLD)
+    lines = [*blocks, "", summary] if blocks else [summary]
+    return "\n".join(lines) + "\n"
