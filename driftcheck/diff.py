@@ -3,6 +3,7 @@ its findings into :class:`Difference` records with dotted paths and manifest lin
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -150,15 +151,15 @@ def _deepdiff(
 ) -> list[tuple[TreePath, Difference]]:
     from deepdiff import DeepDiff
 
-    tree = DeepDiff(want, have, view="tree", verbose_level=2)
+    tree = DeepDiff(want, have, view="tree", verbose_level=2, **_diff_deeper())
     found: dict[TreePath, DiffKind] = {}
     for report_type, levels in tree.items():
         for level in levels:
             full = tuple(level.path(output_format="list"))
-            path = _whole_lists(full)
+            path = _reported_path(full)
             kind = _KIND_BY_REPORT.get(report_type, DiffKind.CHANGED)
             if path != full:
-                kind = DiffKind.CHANGED  # a list differs: it is compared whole
+                kind = DiffKind.CHANGED  # a list or a quantity differs: compared whole
             found.setdefault(path, kind)
     return [
         (
@@ -175,7 +176,24 @@ def _deepdiff(
     ]
 
 
-def _whole_lists(path: TreePath) -> TreePath:
+@functools.cache
+def _diff_deeper() -> dict[str, Any]:
+    """deepdiff >= 8 reports two maps that share few keys as one changed value; driftcheck
+    needs every missing or extra key on its own, so that heuristic is switched off."""
+    import inspect
+
+    from deepdiff import DeepDiff
+
+    if "threshold_to_diff_deeper" in inspect.signature(DeepDiff.__init__).parameters:
+        return {"threshold_to_diff_deeper": 0}
+    return {}  # pragma: no cover - deepdiff < 8 always compares maps key by key
+
+
+def _reported_path(path: TreePath) -> TreePath:
+    """Where a difference is reported: a vendor field as a whole (deepdiff looks inside
+    ``Quantity`` objects), and a list as a whole."""
+    if path[:1] == (_VC,) and len(path) > 2:
+        return path[:2]
     for index, part in enumerate(path):
         if isinstance(part, int):
             return path[:index]

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import ipaddress
 import json
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from driftcheck import __version__
@@ -137,22 +138,23 @@ def check_settings(settings: HttpSettings) -> None:
         raise SourceError("--timeout must be more than 0 seconds")
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
-
-
 class ApiSource:
-    """Fetches deployments concurrently over one connection pool, with retries."""
+    """Fetches deployments concurrently over one connection pool, with retries.
+
+    Every request goes through :meth:`request`, which owns retries, redirects and the
+    authentication stop, so other endpoints (list pages) get the same behaviour.
+    """
 
     def __init__(self, settings: HttpSettings, *, rng: random.Random | None = None) -> None:
         check_settings(settings)
         self.settings = settings
         self.description = settings.base_url
+        self.requests_made = 0
         self._rng = rng or random.Random()
-        self._auth_error: tuple[ErrorInfo, Key] | None = None
+        self._auth_error: tuple[ErrorInfo, str] | None = None
         parts = urlsplit(settings.base_url)
         self._origin = (parts.scheme, parts.hostname, parts.port)
-        self._prefix = parts.path.rstrip("/")
+        self._prefix = settings.base_url.rstrip("/")
 
     def headers(self) -> dict[str, str]:
         headers = {
@@ -164,53 +166,50 @@ class ApiSource:
             headers["x-selected-account-id"] = self.settings.account_id
         return headers
 
-    def fetch_all(self, keys: Sequence[Key], progress: Progress | None = None) -> list[Outcome]:
-        return asyncio.run(self._fetch_all(keys, progress))
-
-    async def _fetch_all(self, keys: Sequence[Key], progress: Progress | None) -> list[Outcome]:
+    def client(self, connections: int) -> Any:
         import httpx
 
         settings = self.settings
-        results: list[Outcome | None] = [None] * len(keys)
-        workers = max(1, min(settings.concurrency, len(keys)))
-        limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
         host = urlsplit(settings.base_url).hostname or ""
-        next_index = 0
-        done = 0
-
-        async with httpx.AsyncClient(
+        return httpx.AsyncClient(
             headers=self.headers(),
             timeout=httpx.Timeout(settings.timeout),
-            limits=limits,
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
             verify=settings.ca_bundle or True,
             follow_redirects=False,
             # proxies from the environment must not capture requests meant for loopback
             trust_env=not is_loopback(host),
-        ) as client:
+        )
 
-            async def worker() -> None:
-                nonlocal next_index, done
-                while next_index < len(keys):
-                    index = next_index
-                    next_index += 1
-                    results[index] = await self._fetch_one(client, keys[index])
-                    done += 1
-                    if progress is not None:
-                        progress(done, len(keys))
+    def fetch_all(self, keys: Sequence[Key], progress: Progress | None = None) -> list[Outcome]:
+        return asyncio.run(self._fetch_all(keys, progress))
 
-            await asyncio.gather(*(worker() for _ in range(workers)))
-        return [
-            r if r is not None else self._unchecked(k) for r, k in zip(results, keys, strict=True)
-        ]
+    async def _fetch_all(self, keys: Sequence[Key], progress: Progress | None) -> list[Outcome]:
+        workers = max(1, min(self.settings.concurrency, len(keys)))
+        async with self.client(workers) as client:
+            return await bounded_map(
+                [functools.partial(self.fetch_one, client, key) for key in keys],
+                workers,
+                progress,
+            )
 
-    def _unchecked(self, key: Key) -> Failed:  # pragma: no cover - every index is filled
-        return Failed(ErrorInfo(ErrorKind.NETWORK, "not checked"))
+    async def fetch_one(self, client: Any, key: Key) -> Outcome:
+        answer = await self.request(client, deployment_path(*key), label="/".join(key))
+        if isinstance(answer, Failed):
+            return answer
+        response, attempts = answer
+        if response.status_code == 404:
+            return NotFound(_json_or_none(response), attempts=attempts)
+        return _parse_body(response, attempts)
 
-    async def _fetch_one(self, client: Any, key: Key) -> Outcome:
+    async def request(
+        self, client: Any, path: str, *, params: dict[str, Any] | None = None, label: str = ""
+    ) -> tuple[Any, int] | Failed:
+        """GET ``path`` with retries; a 200 or 404 response (and its attempt count), or a
+        :class:`Failed` for everything else."""
         import httpx
 
         settings = self.settings
-        url = self._prefix + deployment_path(*key)
         attempt = 0
         while True:
             if self._auth_error is not None:
@@ -218,18 +217,14 @@ class ApiSource:
             attempt += 1
             retry_after: float | None = None
             try:
-                response = await self._get(client, url)
+                response = await self._get(client, self._prefix + path, params)
             except _Redirected as exc:
                 return Failed(
                     ErrorInfo(ErrorKind.HTTP, str(exc), http_status=exc.status, attempts=attempt)
                 )
             except httpx.TimeoutException:
-                kind, message, status = (
-                    ErrorKind.TIMEOUT,
-                    f"timed out after {settings.timeout:g}s",
-                    None,
-                )
-                retryable = True
+                kind, message = ErrorKind.TIMEOUT, f"timed out after {settings.timeout:g}s"
+                status, retryable = None, True
             except httpx.RemoteProtocolError as exc:
                 if "message body" in str(exc):
                     kind, message = ErrorKind.INVALID_RESPONSE, "truncated response body"
@@ -237,54 +232,44 @@ class ApiSource:
                     kind, message = ErrorKind.NETWORK, f"connection failed: {_reason(exc)}"
                 status, retryable = None, True
             except httpx.TransportError as exc:
-                kind, message, status = (
-                    ErrorKind.NETWORK,
-                    f"connection failed: {_reason(exc)}",
-                    None,
-                )
-                retryable = True
+                kind, message = ErrorKind.NETWORK, f"connection failed: {_reason(exc)}"
+                status, retryable = None, True
             else:
                 status = response.status_code
-                if status == 200:
-                    return _parse_body(response, attempt)
-                if status == 404:
-                    return NotFound(_json_or_none(response), attempts=attempt)
+                if status in (200, 404):
+                    return response, attempt
                 if status in (401, 403):
                     error = _auth_error(status, attempt)
                     if self._auth_error is None:
-                        self._auth_error = (error, key)
+                        self._auth_error = (error, label or path)
                     return Failed(error)
-                kind = ErrorKind.HTTP
-                message = f"HTTP {status}{_detail(response)}"
+                kind, message = ErrorKind.HTTP, f"HTTP {status}{_detail(response)}"
                 retryable = _should_retry(response)
                 retry_after = _retry_after(response.headers, settings.max_retry_wait)
             if not retryable or attempt > settings.retries:
                 if attempt > 1:
-                    message += (
-                        f" after {_plural(attempt - 1, 'retry').replace('retrys', 'retries')}"
-                    )
+                    retries = attempt - 1
+                    message += f" after {retries} retr{'y' if retries == 1 else 'ies'}"
                 return Failed(ErrorInfo(kind, message, http_status=status, attempts=attempt))
             await asyncio.sleep(self._delay(attempt, retry_after))
 
-    async def _get(self, client: Any, url: str) -> Any:
+    async def _get(self, client: Any, url: str, params: dict[str, Any] | None) -> Any:
         """GET, following redirects only within the same origin (the key never leaves it)."""
-        target = self.settings.base_url.rstrip("/")[: -len(self._prefix) or None] + url
         for _ in range(MAX_REDIRECTS + 1):
-            response = await client.get(target)
+            self.requests_made += 1
+            response = await client.get(url, params=params)
             if not response.is_redirect:
                 return response
-            location = response.headers.get("location", "")
-            next_url = response.url.join(location)
-            origin = (next_url.scheme, next_url.host, next_url.port)
-            if origin != self._origin:
+            next_url = response.url.join(response.headers.get("location", ""))
+            if (next_url.scheme, next_url.host, next_url.port) != self._origin:
+                port = f":{next_url.port}" if next_url.port else ""
                 raise _Redirected(
                     response.status_code,
                     f"HTTP {response.status_code} redirect to another host "
-                    f"({next_url.scheme}://{next_url.host}"
-                    f"{':' + str(next_url.port) if next_url.port else ''}) not followed, "
+                    f"({next_url.scheme}://{next_url.host}{port}) not followed, "
                     "so the API key is not sent there",
                 )
-            target = str(next_url)
+            url, params = str(next_url), None
         raise _Redirected(response.status_code, f"more than {MAX_REDIRECTS} redirects")
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
@@ -295,14 +280,39 @@ class ApiSource:
 
     def _skipped_after_auth(self) -> ErrorInfo:
         assert self._auth_error is not None
-        error, (mi, dep) = self._auth_error
+        error, where = self._auth_error
         return ErrorInfo(
             error.kind,
-            f"not checked: HTTP {error.http_status} on {mi}/{dep} stopped all requests; "
+            f"not checked: HTTP {error.http_status} on {where} stopped all requests; "
             + _AUTH_HINT[error.kind],
             http_status=None,
             attempts=0,
         )
+
+
+T = TypeVar("T")
+
+
+async def bounded_map(
+    jobs: Sequence[Callable[[], Awaitable[T]]], workers: int, progress: Progress | None = None
+) -> list[T]:
+    """Run ``jobs`` with at most ``workers`` in flight; results keep the jobs' order."""
+    results: list[Any] = [None] * len(jobs)
+    next_index = 0
+    done = 0
+
+    async def worker() -> None:
+        nonlocal next_index, done
+        while next_index < len(jobs):
+            index = next_index
+            next_index += 1
+            results[index] = await jobs[index]()
+            done += 1
+            if progress is not None:
+                progress(done, len(jobs))
+
+    await asyncio.gather(*(worker() for _ in range(max(1, workers))))
+    return results
 
 
 class _Redirected(Exception):
@@ -371,9 +381,9 @@ def _should_retry(response: Any) -> bool:
     hint = response.headers.get("x-should-retry", "").strip().lower()
     if hint == "false":
         return False
-    status = response.status_code
-    if hint == "true" and status not in (400, 404, 422):
+    if hint == "true":  # the server knows best; 401/403/404 never get this far
         return True
+    status = response.status_code
     return status in RETRYABLE_STATUSES or status >= 500
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -116,8 +117,15 @@ class DeploymentModel(_Strict):
     ignore: list[StrictStr] = optional("path patterns never reported for this deployment")
 
 
+def _not_bool(value: Any) -> Any:
+    # Literal[1] alone accepts `true` (True == 1); YAML and JSON Schema keep them apart.
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a version")
+    return value
+
+
 class ManifestModel(_Strict):
-    version: Literal[1]
+    version: Annotated[Literal[1], BeforeValidator(_not_bool)]
     ignore: list[StrictStr] = optional("path patterns never reported, for every deployment")
     deployments: list[DeploymentModel]
 
@@ -163,6 +171,7 @@ class DesiredDeployment:
     line: int
     lines: dict[tuple[str | int, ...], int]
     ignore: tuple[IgnorePattern, ...] = ()
+    column: int = 1
 
     @property
     def key(self) -> tuple[str, str]:
@@ -244,6 +253,9 @@ def _load_file(name: str) -> tuple[list[DesiredDeployment], list[Problem]]:
             raw = handle.read(_yaml_limit() + 1)
     except OSError as exc:
         return [], [Problem(name, 1, 1, f"cannot read: {exc.strerror or exc}")]
+    if len(raw) > _yaml_limit():
+        # only the first limit+1 bytes were read: never decode or parse a truncated file
+        return [], [Problem(name, 1, 1, f"file is too large (over {_yaml_limit()} bytes)")]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -277,9 +289,14 @@ def _validate(name: str, document: Document) -> tuple[list[DesiredDeployment], l
     try:
         ManifestModel.model_validate(data)
     except ValidationError as exc:
+        explained: set[tuple[tuple[str | int, ...], str]] = set()
         for error in exc.errors():
+            if error["loc"] and str(error["loc"][-1]).endswith("[key]"):
+                continue  # non-string map keys: _map_keys reports them, at every depth
             path, message = _explain(error, data)
-            problems.append(problem(path, message))
+            if (path, message) not in explained:  # a union reports once per member
+                explained.add((path, message))
+                problems.append(problem(path, message))
 
     top_ignore = _patterns(data.get("ignore"), ("ignore",), problem, problems)
     deployments: list[DesiredDeployment] = []
@@ -291,6 +308,9 @@ def _validate(name: str, document: Document) -> tuple[list[DesiredDeployment], l
             continue
         base = ("deployments", index)
         own = _patterns(item.get("ignore"), (*base, "ignore"), problem, problems)
+        for freeform in spec.FREEFORM_FIELDS:
+            if isinstance(item.get(freeform), dict):
+                _map_keys(item[freeform], (*base, freeform), problem, problems)
         mi, dep = item.get("model_instance_id"), item.get("deployment_id")
         if not (isinstance(mi, str) and mi and isinstance(dep, str) and dep):
             continue
@@ -304,20 +324,49 @@ def _validate(name: str, document: Document) -> tuple[list[DesiredDeployment], l
             for k, v in item.items()
             if k not in ("model_instance_id", "deployment_id", "ignore")
         }
+        line, column = document.position(base)
         deployments.append(
             DesiredDeployment(
                 model_instance_id=mi,
                 deployment_id=dep,
                 fields=declared,
                 file=name,
-                line=document.position(base)[0],
+                line=line,
                 lines=lines,
                 ignore=(*top_ignore, *own),
+                column=column,
             )
         )
     if problems:
+        problems.sort(key=lambda p: (p.line, p.column))  # stable: same place keeps its order
         return [], problems
     return deployments, problems
+
+
+def _map_keys(
+    value: Any,
+    path: tuple[str | int, ...],
+    problem: Any,
+    problems: list[Problem],
+) -> None:
+    """Report every non-string key inside a free-form map, nested maps and lists included:
+    the API speaks JSON, so a key such as ``1`` or ``yes`` (read as true) could never match."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            _map_keys(item, (*path, index), problem, problems)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str):
+                _map_keys(item, (*path, key), problem, problems)
+                continue
+            where = (*path, key if isinstance(key, int) else str(key))
+            problems.append(
+                problem(
+                    where,
+                    f"{_dotted(path)}: map keys must be strings, got {_describe(key)} "
+                    "(put the key in quotes)",
+                )
+            )
 
 
 def _patterns(
@@ -349,10 +398,10 @@ def _duplicates(deployments: list[DesiredDeployment]) -> list[Problem]:
                 Problem(
                     deployment.file,
                     deployment.line,
-                    1,
+                    deployment.column,
                     f"duplicate deployment {deployment.model_instance_id}/"
                     f"{deployment.deployment_id}: already declared at "
-                    f"{earlier.file}:{earlier.line}",
+                    f"{earlier.file}:{earlier.line}:{earlier.column}",
                 )
             )
     return problems
@@ -402,6 +451,12 @@ def _describe(value: Any) -> str:
     return type(value).__name__
 
 
+def _describe_default(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def _clean_loc(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
     """Drop the discriminator tag pydantic inserts after ``vendor_configuration``."""
     cleaned: list[str | int] = []
@@ -439,6 +494,11 @@ def _explain(error: Any, data: Any) -> tuple[tuple[str | int, ...], str]:
     value = error.get("input")
     where = _dotted(loc)
     in_vendor = len(loc) >= 4 and loc[0] == "deployments" and loc[2] == "vendor_configuration"
+    if in_vendor:
+        # a vendor field as a whole: drop the union member pydantic appends ("int", "str")
+        loc = loc[:4]
+        key = loc[3]
+        where = _dotted(loc)
 
     if kind == "missing":
         return loc[:-1], f"missing required key {key!r}"
@@ -451,8 +511,13 @@ def _explain(error: Any, data: Any) -> tuple[tuple[str | int, ...], str]:
             return loc, "vendor_configuration needs 'vendor: LAUNCH' or 'vendor: LLMENGINE'"
         return loc, f"vendor_configuration: expected a mapping, got {_describe(value)}"
     if kind == "union_tag_invalid":
-        vendor = _get(data, (*loc, "vendor"))
-        return (*loc, "vendor"), (f"unknown vendor {vendor!r}: expected LAUNCH or LLMENGINE")
+        vendor_loc = (*loc, "vendor")
+        vendor = _get(data, vendor_loc)
+        if not isinstance(vendor, str):
+            return vendor_loc, f"vendor: expected LAUNCH or LLMENGINE, got {_describe(vendor)}"
+        close = difflib.get_close_matches(vendor.upper(), spec.VENDORS, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return vendor_loc, f"unknown vendor {vendor!r}{hint}: expected LAUNCH or LLMENGINE"
     if in_vendor and isinstance(key, str):
         vendor = _get(data, (*loc[:3], "vendor"))
         field_spec = spec.VENDOR_FIELDS.get(str(vendor), {}).get(key)
@@ -462,13 +527,22 @@ def _explain(error: Any, data: Any) -> tuple[tuple[str | int, ...], str]:
             return loc, (
                 f"unknown gpu_type {value!r}{hint}; expected one of " + ", ".join(spec.GPU_TYPES)
             )
+        if field_spec is not None and value is None:
+            hint = (
+                f"leave the key out to use the default {_describe_default(field_spec.default)}"
+                if field_spec.has_default
+                else "leave the key out if it should not be compared"
+            )
+            return loc, f"{where}: null is not allowed; {hint}"
         if field_spec is not None:
             return loc, f"{where}: expected {_EXPECTED[field_spec.kind]}, got {_describe(value)}"
-    if kind == "literal_error" and loc == ("version",):
-        return loc, (
-            f"unsupported manifest version {_describe(value)}: "
-            f"this driftcheck reads version {MANIFEST_VERSION}"
-        )
+    if loc == ("version",):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return loc, (
+                f"unsupported manifest version {value!r}: "
+                f"this driftcheck reads version {MANIFEST_VERSION}"
+            )
+        return loc, f"version: expected the number {MANIFEST_VERSION}, got {_describe(value)}"
     if kind == "string_too_short":
         return loc, f"{where}: must not be empty"
     if len(loc) >= 2 and loc[-2] == "ignore" and isinstance(loc[-1], int):

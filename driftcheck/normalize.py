@@ -13,14 +13,18 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+# ASCII digits only, and no trailing newline (``$`` would accept "8Gi\n").
 _QUANTITY = re.compile(
-    r"^(?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+))"
-    r"(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?\d+|n|u|m|k|M|G|T|P|E)?$"
+    r"(?P<number>[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))"
+    r"(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?[0-9]+|n|u|m|k|M|G|T|P|E)?"
 )
 _BINARY = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
 _DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
-# Enough digits that no quantity a human writes is ever rounded.
-_CONTEXT = decimal.Context(prec=200, Emax=10_000, Emin=-10_000, traps=[decimal.Overflow])
+# Enough digits that no quantity a human writes is ever rounded; one that would be is treated
+# as unparseable (compared as a string) rather than silently equated with a neighbour.
+_CONTEXT = decimal.Context(
+    prec=200, Emax=10_000, Emin=-10_000, traps=[decimal.Overflow, decimal.Inexact]
+)
 _MAX_EXPONENT = 1_000
 
 
@@ -46,7 +50,7 @@ def parse_quantity(raw: Any) -> Quantity | None:
         return Quantity(_CONTEXT.create_decimal(repr(raw)).normalize(_CONTEXT))
     if not isinstance(raw, str):
         return None
-    match = _QUANTITY.match(raw)
+    match = _QUANTITY.fullmatch(raw)
     if match is None:
         return None
     try:

@@ -109,8 +109,13 @@ def _short_tag(tag: str | None) -> str:
 
 def load(text: str | bytes) -> Document:
     """Load one YAML document (an empty stream gives ``None``)."""
-    if len(text) > MAX_FILE_BYTES:
-        raise YamlError(f"file is too large ({len(text)} bytes; the limit is {MAX_FILE_BYTES})")
+    # A character is at least one byte, so the cheap length check comes first; the limit is
+    # in bytes, so a text below it is measured again in its UTF-8 encoding.
+    size = len(text)
+    if size <= MAX_FILE_BYTES and isinstance(text, str):
+        size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_FILE_BYTES:
+        raise YamlError(f"file is too large (over {MAX_FILE_BYTES} bytes)")
     resolver = yaml.resolver.Resolver()
     locations: dict[Path, Position] = {}
     anchors: dict[str, tuple[Any, int]] = {}

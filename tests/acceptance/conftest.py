@@ -1,0 +1,61 @@
+"""Acceptance fixtures: the real CLI against the loopback emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from driftcheck.cli import cli
+from tests.emulator import Emulator
+
+API_KEY = "sk-test-DO-NOT-LEAK-7f3a9c"
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    with Emulator(api_key=API_KEY) as emu:
+        yield emu
+
+
+def invoke(args: Sequence[str], env: dict[str, str] | None = None) -> Run:
+    """Run ``driftcheck ARGS`` in-process; exceptions propagate so a traceback fails the test."""
+    runner = CliRunner()
+    result = runner.invoke(cli, list(args), env=env or {}, catch_exceptions=False)
+    assert API_KEY not in result.stdout and API_KEY not in result.stderr
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.fixture
+def run_check(emulator: Emulator) -> Any:
+    """``driftcheck check`` against the emulator, fast retries, the test key in the env."""
+
+    def run(*args: str, env: dict[str, str] | None = None) -> Run:
+        full_env = {"SGP_API_KEY": API_KEY, "SGP_CLIENT_BASE_URL": emulator.url, "NO_COLOR": "1"}
+        full_env.update(env or {})
+        return invoke(["check", "--backoff", "0", *args], full_env)
+
+    return run
+
+
+@pytest.fixture
+def manifest(tmp_path: Path) -> Any:
+    """Write a manifest from YAML text; returns its path."""
+
+    def write(text: str, name: str = "manifest.yaml") -> str:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return str(path)
+
+    return write
