@@ -103,6 +103,7 @@ class HttpOptions:
     concurrency: int
     backoff: float
     ca_bundle: str | None
+    page_size: int
     allow_insecure_http: bool
 
 
@@ -162,6 +163,13 @@ def http_options(func: F) -> F:
             help="CA certificates for a private TLS endpoint.",
         ),
         click.option(
+            "--page-size",
+            type=click.IntRange(min=1, max=10_000),
+            default=10_000,
+            hidden=True,
+            help="Items per list page (the API allows at most 10,000).",
+        ),
+        click.option(
             "--allow-insecure-http",
             is_flag=True,
             help="Allow plain http:// to a host other than loopback (sends the key unencrypted).",
@@ -201,6 +209,7 @@ def build_http_settings(options: HttpOptions) -> Any:
         backoff=options.backoff,
         ca_bundle=options.ca_bundle,
         allow_insecure_http=options.allow_insecure_http,
+        page_size=options.page_size,
     )
 
 
@@ -316,6 +325,8 @@ class CheckOptions:
     http: HttpOptions
     color: bool
     verbose: bool
+    fetch: str = "auto"
+    unmanaged: Any = None  # a fetch.ListScope when --unmanaged
     progress: Any = field(default=None)
 
 
@@ -357,6 +368,26 @@ class CheckOptions:
 )
 @click.option("--no-color", is_flag=True, help="No colour even on a terminal (also NO_COLOR).")
 @click.option("-v", "--verbose", is_flag=True, help="Also list in-sync deployments.")
+@click.option(
+    "--unmanaged",
+    is_flag=True,
+    help="Also list live deployments and report those no manifest declares (exit 2).",
+)
+@click.option(
+    "--model-instance-id",
+    "model_instance_ids",
+    multiple=True,
+    metavar="ID",
+    help="Scope --unmanaged to these model instances (repeatable).",
+)
+@click.option(
+    "--fetch",
+    type=click.Choice(["auto", "get", "list"]),
+    default="auto",
+    show_default=True,
+    help="get: one request per deployment; list: from list pages (GET for any they lack); "
+    "auto: list when that takes fewer requests.",
+)
 @http_options
 def check(
     paths: tuple[str, ...],
@@ -367,6 +398,9 @@ def check(
     live_from: str | None,
     no_color: bool,
     verbose: bool,
+    unmanaged: bool,
+    model_instance_ids: tuple[str, ...],
+    fetch: str,
     **kwargs: Any,
 ) -> int:
     """Compare declared deployments with live ones (PATH defaults to manifests/).
@@ -383,9 +417,23 @@ def check(
         http=make_http_options(kwargs),
         color=use_color(no_color, sys.stdout),
         verbose=verbose,
+        fetch=fetch,
+        unmanaged=list_scope(unmanaged, model_instance_ids),
         progress=progress_for(sys.stderr),
     )
     return run_check(options)
+
+
+def list_scope(unmanaged: bool, model_instance_ids: tuple[str, ...]) -> Any:
+    from driftcheck.fetch import ListScope
+
+    if not unmanaged:
+        if model_instance_ids:
+            raise click.UsageError("--model-instance-id scopes --unmanaged; add --unmanaged")
+        return None
+    if any(not mi for mi in model_instance_ids):
+        raise click.BadParameter("must not be empty", param_hint="'--model-instance-id'")
+    return ListScope(tuple(dict.fromkeys(model_instance_ids)) or None)
 
 
 def run_check(options: CheckOptions) -> int:
@@ -409,6 +457,8 @@ def run_check(options: CheckOptions) -> int:
         strict=options.strict,
         ignore=options.ignore,
         progress=options.progress,
+        fetch_mode=options.fetch,
+        unmanaged=options.unmanaged,
     )
     return emit(result, options)
 

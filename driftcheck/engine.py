@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import fnmatch
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import Any, Protocol
 
 from driftcheck.diff import compare
-from driftcheck.fetch import Fetched, NotFound, Outcome, Progress
+from driftcheck.fetch import Collected, Fetched, ListScope, NotFound, Outcome, Progress
 from driftcheck.manifest import DesiredDeployment, DesiredState
 from driftcheck.normalize import IgnorePattern
 from driftcheck.result import (
+    Coverage,
     DeploymentResult,
     Difference,
     ErrorInfo,
@@ -17,19 +21,24 @@ from driftcheck.result import (
     RunResult,
     SourceLocation,
     Status,
+    UnmanagedDeployment,
 )
 from driftcheck.spec import InvalidResponse, parse_live
 
 
-class LiveSource:
+class LiveSource(Protocol):
     """What the engine needs from a source (``ApiSource``, ``SnapshotSource``)."""
 
     description: str
 
-    def fetch_all(
-        self, keys: list[tuple[str, str]], progress: Progress | None = None
-    ) -> list[Outcome]:  # pragma: no cover - interface
-        raise NotImplementedError
+    def collect(
+        self,
+        keys: Sequence[tuple[str, str]],
+        *,
+        mode: str = "auto",
+        scope: ListScope | None = None,
+        progress: Progress | None = None,
+    ) -> Collected: ...
 
 
 def check(
@@ -39,21 +48,77 @@ def check(
     strict: bool = False,
     ignore: Iterable[IgnorePattern] = (),
     progress: Progress | None = None,
+    fetch_mode: str = "auto",
+    unmanaged: ListScope | None = None,
 ) -> RunResult:
     started = dt.datetime.now(dt.timezone.utc)
     keys = [d.key for d in desired.deployments]
-    outcomes = source.fetch_all(keys, progress)
+    collected = source.collect(keys, mode=fetch_mode, scope=unmanaged, progress=progress)
     patterns = tuple(ignore)
     results = tuple(
         judge(deployment, outcome, strict=strict, ignore=patterns)
-        for deployment, outcome in zip(desired.deployments, outcomes, strict=True)
+        for deployment, outcome in zip(desired.deployments, collected.outcomes, strict=True)
     )
+    found, coverage, listing_error = None, None, None
+    if collected.listing is not None:
+        listing = collected.listing
+        if listing.error is not None:
+            listing_error = replace(
+                listing.error,
+                message=f"could not list live deployments ({listing.scope.describe()}): "
+                f"{listing.error.message}",
+            )
+        else:
+            found, coverage = find_unmanaged(listing.items, desired)
     return RunResult(
         deployments=results,
         started_at=started,
         finished_at=dt.datetime.now(dt.timezone.utc),
         source=source.description,
+        unmanaged=found,
+        coverage=coverage,
+        listing_error=listing_error,
     )
+
+
+def find_unmanaged(
+    items: Iterable[dict[str, Any]], desired: DesiredState
+) -> tuple[tuple[UnmanagedDeployment, ...], Coverage]:
+    """Live deployments no manifest declares, less those ``unmanaged-ignore`` silences."""
+    declared = {d.key for d in desired.deployments}
+    declared_ids = {d.deployment_id for d in desired.deployments}
+    unmanaged: list[UnmanagedDeployment] = []
+    live = 0
+    declared_live = 0
+    for item in items:
+        live += 1
+        mi, dep = item.get("model_instance_id"), item["id"]
+        # a list item without its model instance can still be matched by its id
+        if (mi, dep) in declared or (mi is None and dep in declared_ids):
+            declared_live += 1
+            continue
+        name = item.get("name")
+        entry = UnmanagedDeployment(
+            model_instance_id=mi if isinstance(mi, str) else None,
+            deployment_id=dep,
+            name=name if isinstance(name, str) else None,
+            created_at=_text(item.get("created_at")),
+            created_by=_text(item.get("created_by_user_id")),
+        )
+        if not _silenced(entry, desired.unmanaged_ignore):
+            unmanaged.append(entry)
+    return tuple(unmanaged), Coverage(declared_live=declared_live, live=live)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _silenced(entry: UnmanagedDeployment, patterns: tuple[str, ...]) -> bool:
+    candidates = [entry.deployment_id, entry.key]
+    if entry.name:
+        candidates.append(entry.name)
+    return any(fnmatch.fnmatchcase(c, p) for p in patterns for c in candidates)
 
 
 def judge(

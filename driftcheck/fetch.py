@@ -15,7 +15,7 @@ import json
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -51,6 +51,73 @@ class Failed:
 Outcome = Fetched | NotFound | Failed
 
 
+@dataclass(frozen=True)
+class ListScope:
+    """Which live deployments to list: the whole account, or some model instances."""
+
+    model_instance_ids: tuple[str, ...] | None = None
+
+    def describe(self) -> str:
+        if self.model_instance_ids is None:
+            return "account"
+        return "model instances " + ", ".join(self.model_instance_ids)
+
+
+@dataclass(frozen=True)
+class Listing:
+    items: list[dict[str, Any]]
+    scope: ListScope
+    error: ErrorInfo | None = None
+
+
+@dataclass(frozen=True)
+class Collected:
+    outcomes: list[Outcome]
+    listing: Listing | None = None
+
+
+def model_list_path(model_instance_id: str) -> str:
+    return f"/v4/models/{encode_segment(model_instance_id)}/deployments"
+
+
+def _index(
+    items: Sequence[dict[str, Any]], model_instance_ids: Sequence[str] | None
+) -> dict[Key, dict[str, Any]]:
+    """List items by (model instance, id); an item without its model instance is only
+    trusted when the listing was for exactly one model instance."""
+    only = model_instance_ids[0] if model_instance_ids and len(model_instance_ids) == 1 else None
+    index: dict[Key, dict[str, Any]] = {}
+    for item in items:
+        mi = item.get("model_instance_id") or only
+        dep = item.get("id")
+        if isinstance(mi, str) and isinstance(dep, str):
+            index[(mi, dep)] = item
+    return index
+
+
+def _page_problem(body: Any, page: int, total: int | None, seen: int) -> str | None:
+    """Why a list page cannot be trusted, or None."""
+    if not isinstance(body, dict):
+        return "not a JSON object"
+    items, count = body.get("items"), body.get("total_item_count")
+    if not isinstance(items, list) or not all(
+        isinstance(i, dict) and isinstance(i.get("id"), str) for i in items
+    ):
+        return "'items' is not a list of deployments"
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        return "'total_item_count' is not a count"
+    if total is not None and count != total:
+        return f"total_item_count changed from {total} to {count} while paging"
+    current = body.get("current_page")
+    if current is not None and current != page:
+        return f"asked for page {page}, got page {current}"
+    if seen + len(items) > count:
+        return f"more items than total_item_count ({count})"
+    if not items and seen < count:
+        return f"empty page before all {count} items were listed"
+    return None
+
+
 class SourceError(Exception):
     """The source cannot be used at all (bad settings, unreadable snapshot): exit 1."""
 
@@ -72,6 +139,7 @@ class HttpSettings:
     max_retry_wait: float = 60.0  # upper bound on any wait a server asks for
     ca_bundle: str | None = None
     allow_insecure_http: bool = False
+    page_size: int = 10_000  # list endpoints allow at most 10,000 items a page
 
 
 def deployment_path(model_instance_id: str, deployment_id: str) -> str:
@@ -182,16 +250,131 @@ class ApiSource:
         )
 
     def fetch_all(self, keys: Sequence[Key], progress: Progress | None = None) -> list[Outcome]:
-        return asyncio.run(self._fetch_all(keys, progress))
+        """One GET per deployment."""
+        return self.collect(keys, mode="get", progress=progress).outcomes
 
-    async def _fetch_all(self, keys: Sequence[Key], progress: Progress | None) -> list[Outcome]:
-        workers = max(1, min(self.settings.concurrency, len(keys)))
+    def collect(
+        self,
+        keys: Sequence[Key],
+        *,
+        mode: str = "auto",
+        scope: ListScope | None = None,
+        progress: Progress | None = None,
+    ) -> Collected:
+        """Outcomes for ``keys`` (from list pages where that is cheaper, else one GET each),
+        plus the live listing of ``scope`` when one is asked for (``--unmanaged``)."""
+        return asyncio.run(self._collect(keys, mode, scope, progress))
+
+    async def _collect(
+        self, keys: Sequence[Key], mode: str, scope: ListScope | None, progress: Progress | None
+    ) -> Collected:
+        workers = max(1, min(self.settings.concurrency, max(len(keys), 1)))
+        found: dict[Key, dict[str, Any]] = {}
+        listing: Listing | None = None
         async with self.client(workers) as client:
-            return await bounded_map(
-                [functools.partial(self.fetch_one, client, key) for key in keys],
+            if scope is not None:
+                listing = await self._list_scope(client, scope, workers)
+                if listing.error is None and mode != "get":
+                    found.update(_index(listing.items, scope.model_instance_ids))
+            wanted = sorted({mi for mi, _ in keys if (mi, _) not in found})
+            pending = [key for key in keys if key not in found]
+            if mode == "list" or (mode == "auto" and len(wanted) < len(pending)):
+                per_model = await bounded_map(
+                    [
+                        functools.partial(self.list_pages, client, model_list_path(mi))
+                        for mi in wanted
+                    ],
+                    workers,
+                )
+                for mi, pages in zip(wanted, per_model, strict=True):
+                    if isinstance(pages, list):  # a failed listing falls back to GETs
+                        found.update(_index(pages, (mi,)))
+            outcomes: list[Outcome | None] = [
+                Fetched(found[key], 200, 1) if key in found else None for key in keys
+            ]
+            missing = [i for i, outcome in enumerate(outcomes) if outcome is None]
+            done = len(keys) - len(missing)
+            if progress is not None and done:
+                progress(done, len(keys))
+
+            def report(count: int, _total: int) -> None:
+                if progress is not None:
+                    progress(done + count, len(keys))
+
+            fetched = await bounded_map(
+                [functools.partial(self.fetch_one, client, keys[i]) for i in missing],
                 workers,
-                progress,
+                report,
             )
+            for index, outcome in zip(missing, fetched, strict=True):
+                outcomes[index] = outcome
+        return Collected([o for o in outcomes if o is not None], listing)
+
+    async def _list_scope(self, client: Any, scope: ListScope, workers: int) -> Listing:
+        if scope.model_instance_ids is None:
+            pages = await self.list_pages(client, "/v4/model-deployments")
+            if isinstance(pages, Failed):
+                return Listing([], scope, pages.error)
+            return Listing(pages, scope)
+        per_model = await bounded_map(
+            [
+                functools.partial(self.list_pages, client, model_list_path(mi))
+                for mi in scope.model_instance_ids
+            ],
+            workers,
+        )
+        items: list[dict[str, Any]] = []
+        for mi, pages in zip(scope.model_instance_ids, per_model, strict=True):
+            if isinstance(pages, Failed):
+                error = pages.error
+                return Listing([], scope, replace(error, message=f"{mi}: {error.message}"))
+            items.extend({"model_instance_id": mi, **item} for item in pages)
+        return Listing(items, scope)
+
+    async def list_pages(self, client: Any, path: str) -> list[dict[str, Any]] | Failed:
+        """Every item of a paginated list endpoint, or a :class:`Failed` (fail closed: an
+        inconsistent page fails the whole listing rather than give a partial live set)."""
+        items: list[dict[str, Any]] = []
+        total: int | None = None
+        page = 1
+        while True:
+            params: dict[str, Any] = {"page": page, "limit": self.settings.page_size}
+            if self.settings.account_id:
+                params["account_id"] = self.settings.account_id
+            answer = await self.request(client, path, params=params, label=path)
+            if isinstance(answer, Failed):
+                return answer
+            response, attempts = answer
+            problem = None
+            if response.status_code == 404:
+                problem = "the list endpoint answered 404"
+                body: Any = None
+            else:
+                body = _json_or_none(response)
+                problem = _page_problem(body, page, total, len(items))
+            if problem is not None:
+                return Failed(
+                    ErrorInfo(
+                        ErrorKind.INVALID_RESPONSE,
+                        f"inconsistent list page {page} of {path}: {problem}",
+                        http_status=response.status_code,
+                        attempts=attempts,
+                    )
+                )
+            total = body["total_item_count"]
+            items.extend(body["items"])
+            if len(items) >= total:
+                break
+            page += 1
+        keys = {(item.get("model_instance_id"), item["id"]) for item in items}
+        if len(keys) != len(items):
+            return Failed(
+                ErrorInfo(
+                    ErrorKind.INVALID_RESPONSE,
+                    f"{path} listed a deployment twice (the list changed while paging?)",
+                )
+            )
+        return items
 
     async def fetch_one(self, client: Any, key: Key) -> Outcome:
         answer = await self.request(client, deployment_path(*key), label="/".join(key))
@@ -424,13 +607,39 @@ class SnapshotSource:
     def __init__(self, path: str) -> None:
         self.path = path
         self.description = f"snapshot {path}"
-        self.entries = _read_snapshot(path)
+        self.entries, self.complete = _read_snapshot(path)
 
     def fetch_all(self, keys: Sequence[Key], progress: Progress | None = None) -> list[Outcome]:
         outcomes = [self._lookup(key) for key in keys]
         if progress is not None:
             progress(len(keys), len(keys))
         return outcomes
+
+    def collect(
+        self,
+        keys: Sequence[Key],
+        *,
+        mode: str = "auto",
+        scope: ListScope | None = None,
+        progress: Progress | None = None,
+    ) -> Collected:
+        outcomes = self.fetch_all(keys, progress)
+        if scope is None:
+            return Collected(outcomes)
+        if not self.complete:
+            error = ErrorInfo(
+                ErrorKind.SNAPSHOT,
+                f"snapshot {self.path} holds only declared deployments; record it with "
+                "'driftcheck snapshot --all' to look for unmanaged ones",
+            )
+            return Collected(outcomes, Listing([], scope, error))
+        wanted = scope.model_instance_ids
+        items = [
+            body
+            for (mi, _dep), (status, body) in self.entries.items()
+            if status == 200 and isinstance(body, dict) and (wanted is None or mi in wanted)
+        ]
+        return Collected(outcomes, Listing(items, scope))
 
     def _lookup(self, key: Key) -> Outcome:
         entry = self.entries.get(key)
@@ -457,7 +666,7 @@ class SnapshotSource:
         )
 
 
-def _read_snapshot(path: str) -> dict[Key, tuple[int, Any]]:
+def _read_snapshot(path: str) -> tuple[dict[Key, tuple[int, Any]], bool]:
     try:
         with open(path, "rb") as handle:
             data = json.loads(handle.read())
@@ -493,7 +702,8 @@ def _read_snapshot(path: str) -> dict[Key, tuple[int, Any]]:
         if (mi, dep) in entries:
             raise SourceError(f"{where}: {mi}/{dep} is recorded twice")
         entries[(mi, dep)] = (status, item.get("body"))
-    return entries
+    # recorded with --all: every live deployment of the account is in it
+    return entries, data.get("all") is True
 
 
 def snapshot_document(

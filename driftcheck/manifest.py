@@ -27,6 +27,7 @@ from driftcheck.normalize import IgnorePattern, PatternError, parse_pattern
 from driftcheck.yamlload import Document, YamlError, load
 
 MANIFEST_VERSION = 1
+UNMANAGED_IGNORE = "unmanaged-ignore"
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 
 
@@ -58,10 +59,10 @@ GpuType = Literal[
 ]
 
 
-def optional(description: str) -> Any:
+def optional(description: str, alias: str | None = None) -> Any:
     """An optional key whose explicit ``null`` is still an error: the default is never
     validated, but a declared ``null`` is checked against the (non-null) type."""
-    return Field(default=None, description=description)
+    return Field(default=None, description=description, alias=alias)
 
 
 class _Strict(BaseModel):
@@ -128,6 +129,11 @@ class ManifestModel(_Strict):
     version: Annotated[Literal[1], BeforeValidator(_not_bool)]
     ignore: list[StrictStr] = optional("path patterns never reported, for every deployment")
     deployments: list[DeploymentModel]
+    unmanaged_ignore: list[NonEmpty] = optional(
+        "with --unmanaged: live deployments never reported as unmanaged "
+        "(fnmatch patterns on name, id or model_instance_id/id)",
+        alias=UNMANAGED_IGNORE,
+    )
 
 
 def json_schema() -> dict[str, Any]:
@@ -198,6 +204,8 @@ class DesiredDeployment:
 class DesiredState:
     deployments: tuple[DesiredDeployment, ...]
     files: tuple[str, ...] = field(default=())
+    # patterns (fnmatch, on name, id or mi/id) for live deployments nobody declares on purpose
+    unmanaged_ignore: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -237,17 +245,20 @@ def load_manifests(paths: Iterable[str]) -> DesiredState:
     """Load and validate every manifest; raise :class:`ManifestError` with all problems."""
     files, problems = discover(paths)
     deployments: list[DesiredDeployment] = []
+    unmanaged_ignore: list[str] = []
     for name in files:
-        loaded, file_problems = _load_file(name)
+        loaded, file_problems = _load_file(name, unmanaged_ignore)
         problems.extend(file_problems)
         deployments.extend(loaded)
     problems.extend(_duplicates(deployments))
     if problems:
         raise ManifestError(problems)
-    return DesiredState(tuple(deployments), tuple(files))
+    return DesiredState(tuple(deployments), tuple(files), tuple(unmanaged_ignore))
 
 
-def _load_file(name: str) -> tuple[list[DesiredDeployment], list[Problem]]:
+def _load_file(
+    name: str, unmanaged_ignore: list[str]
+) -> tuple[list[DesiredDeployment], list[Problem]]:
     try:
         with open(name, "rb") as handle:
             raw = handle.read(_yaml_limit() + 1)
@@ -264,7 +275,7 @@ def _load_file(name: str) -> tuple[list[DesiredDeployment], list[Problem]]:
         document = load(text)
     except YamlError as exc:
         return [], [Problem(name, exc.line, exc.column, exc.message)]
-    return _validate(name, document)
+    return _validate(name, document, unmanaged_ignore)
 
 
 def _yaml_limit() -> int:
@@ -273,7 +284,9 @@ def _yaml_limit() -> int:
     return MAX_FILE_BYTES
 
 
-def _validate(name: str, document: Document) -> tuple[list[DesiredDeployment], list[Problem]]:
+def _validate(
+    name: str, document: Document, unmanaged_ignore: list[str]
+) -> tuple[list[DesiredDeployment], list[Problem]]:
     data = document.data
 
     def problem(path: tuple[str | int, ...], message: str) -> Problem:
@@ -340,6 +353,8 @@ def _validate(name: str, document: Document) -> tuple[list[DesiredDeployment], l
     if problems:
         problems.sort(key=lambda p: (p.line, p.column))  # stable: same place keeps its order
         return [], problems
+    silenced = data.get(UNMANAGED_IGNORE) or []
+    unmanaged_ignore.extend(p for p in silenced if isinstance(p, str))
     return deployments, problems
 
 
@@ -432,7 +447,7 @@ _TOP_EXPECTED = {
     "vendor_configuration": "a mapping with 'vendor: LAUNCH' or 'vendor: LLMENGINE'",
 }
 _DEPLOYMENT_KEYS = tuple(DeploymentModel.model_fields)
-_TOP_KEYS = tuple(ManifestModel.model_fields)
+_TOP_KEYS = tuple(f.alias or n for n, f in ManifestModel.model_fields.items())
 
 
 def _describe(value: Any) -> str:
@@ -570,7 +585,7 @@ def _unknown_key(loc: tuple[str | int, ...], data: Any) -> str:
         vendor = str(_get(data, (*loc[:3], "vendor")))
         other = spec.vendor_of_other_field(key, vendor)
         if other is not None:
-            return f"{key!r} is not valid for vendor {vendor} (it is a {other} field)"
+            return f"{key!r} is not valid for vendor {vendor} (it belongs to {other})"
         allowed = ("vendor", *spec.VENDOR_FIELDS.get(vendor, {}))
         return f"unknown key {key!r} for vendor {vendor}: {_suggest(key, allowed)}"
     return f"unknown key {key!r}"

@@ -85,12 +85,46 @@ class DeploymentResult:
 
 
 @dataclass(frozen=True)
+class UnmanagedDeployment:
+    """A live deployment that no manifest declares (``--unmanaged``)."""
+
+    model_instance_id: str | None
+    deployment_id: str
+    name: str | None
+    created_at: str | None
+    created_by: str | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.model_instance_id or '?'}/{self.deployment_id}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.key})" if self.name else self.key
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of the live set the manifests declare."""
+
+    declared_live: int
+    live: int
+
+    @property
+    def percent(self) -> float:
+        if self.live == 0:
+            return 100.0
+        return round(100.0 * self.declared_live / self.live, 1)
+
+
+@dataclass(frozen=True)
 class Summary:
     total: int
     in_sync: int
     drifted: int
     missing: int
     error: int
+    unmanaged: int | None = None  # None: not looked for (no --unmanaged)
 
 
 @dataclass(frozen=True)
@@ -99,6 +133,14 @@ class RunResult:
     started_at: dt.datetime
     finished_at: dt.datetime
     source: str = ""
+    # Only with --unmanaged: None means "not looked for", which is not "none found".
+    unmanaged: tuple[UnmanagedDeployment, ...] | None = None
+    coverage: Coverage | None = None
+    listing_error: ErrorInfo | None = None
+
+    @property
+    def looked_for_unmanaged(self) -> bool:
+        return self.unmanaged is not None or self.listing_error is not None
 
     @property
     def summary(self) -> Summary:
@@ -111,11 +153,17 @@ class RunResult:
             drifted=counts[Status.DRIFTED],
             missing=counts[Status.MISSING],
             error=counts[Status.ERROR],
+            unmanaged=None if self.unmanaged is None else len(self.unmanaged),
         )
 
     @property
     def exit_code(self) -> int:
-        return exit_code_for(d.status for d in self.deployments)
+        code = exit_code_for(d.status for d in self.deployments)
+        if self.listing_error is not None:
+            return EXIT_ERROR
+        if code == EXIT_IN_SYNC and self.unmanaged:
+            return EXIT_DRIFT
+        return code
 
 
 def exit_code_for(statuses: Any) -> int:

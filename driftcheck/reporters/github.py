@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from driftcheck.reporters.text import MISSING_MESSAGE, difference_sides, error_message, summary_line
+from driftcheck.reporters.text import (
+    MISSING_MESSAGE,
+    coverage_line,
+    difference_sides,
+    error_message,
+    summary_line,
+    unmanaged_message,
+)
 from driftcheck.result import RunResult, SourceLocation, Status
 
 # Other control characters have no escape in the command syntax; NUL or ESC in a job log only
@@ -55,7 +62,18 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
         elif deployment.status is Status.ERROR:
             where = _where(location, location.line, f"error: {label}")
             lines.append(command("error", error_message(deployment), where))
-    lines.append(command("notice", summary_line(result.summary)))
+    for entry in result.unmanaged or ():
+        lines.append(
+            command("error", unmanaged_message(entry), {"title": f"unmanaged: {entry.label}"})
+        )
+    if result.listing_error is not None:
+        lines.append(
+            command("error", result.listing_error.message, {"title": "unmanaged: listing failed"})
+        )
+    notice = summary_line(result.summary)
+    if result.coverage is not None:
+        notice += " " + coverage_line(result.coverage)
+    lines.append(command("notice", notice))
     return "\n".join(lines) + "\n"
 
 

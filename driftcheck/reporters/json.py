@@ -6,7 +6,14 @@ import json
 from typing import Any
 
 from driftcheck.reporters.text import jsonable
-from driftcheck.result import DeploymentResult, Difference, ErrorInfo, RunResult, format_timestamp
+from driftcheck.result import (
+    DeploymentResult,
+    Difference,
+    ErrorInfo,
+    RunResult,
+    UnmanagedDeployment,
+    format_timestamp,
+)
 
 REPORT_VERSION = 1
 
@@ -31,6 +38,14 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
         },
         "deployments": [_deployment(deployment) for deployment in result.deployments],
     }
+    if result.looked_for_unmanaged:
+        # additive to report v1: present only when --unmanaged asked for the live set
+        coverage = result.coverage
+        report["summary"]["unmanaged"] = summary.unmanaged
+        report["summary"]["coverage"] = None if coverage is None else coverage.percent
+        report["summary"]["live_total"] = None if coverage is None else coverage.live
+        report["unmanaged"] = [_unmanaged(entry) for entry in result.unmanaged or ()]
+        report["listing_error"] = _error(result.listing_error)
     return json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
@@ -43,6 +58,17 @@ def _deployment(deployment: DeploymentResult) -> dict[str, Any]:
         "status": deployment.status.value,
         "differences": [_difference(diff) for diff in deployment.differences],
         "error": _error(deployment.error),
+    }
+
+
+def _unmanaged(entry: UnmanagedDeployment) -> dict[str, Any]:
+    return {
+        "model_instance_id": entry.model_instance_id,
+        "deployment_id": entry.deployment_id,
+        "name": entry.name,
+        "status": "unmanaged",
+        "created_at": entry.created_at,
+        "created_by": entry.created_by,
     }
 
 

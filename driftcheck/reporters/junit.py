@@ -9,7 +9,13 @@ import datetime as dt
 import re
 import xml.etree.ElementTree as ET
 
-from driftcheck.reporters.text import MISSING_MESSAGE, difference_line, error_message, plural
+from driftcheck.reporters.text import (
+    MISSING_MESSAGE,
+    difference_line,
+    error_message,
+    plural,
+    unmanaged_message,
+)
 from driftcheck.result import DeploymentResult, RunResult, Status
 
 SUITE_NAME = "driftcheck"
@@ -29,10 +35,12 @@ def xml_body(text: str) -> str:
 
 def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> str:
     summary = result.summary
+    unmanaged = result.unmanaged or ()
+    listing_failed = result.listing_error is not None
     counts = {
-        "tests": str(summary.total),
-        "failures": str(summary.drifted + summary.missing),
-        "errors": str(summary.error),
+        "tests": str(summary.total + len(unmanaged) + listing_failed),
+        "failures": str(summary.drifted + summary.missing + len(unmanaged)),
+        "errors": str(summary.error + listing_failed),
     }
     elapsed = _seconds(result.started_at, result.finished_at)
     root = ET.Element("testsuites", {"name": SUITE_NAME, **counts, "time": elapsed})
@@ -49,6 +57,22 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
     )
     for deployment in result.deployments:
         _testcase(suite, deployment)
+    for entry in unmanaged:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {"classname": "unmanaged", "name": xml_text(entry.label), "time": "0"},
+        )
+        message = xml_text(unmanaged_message(entry))
+        failure = ET.SubElement(case, "failure", {"message": message, "type": "unmanaged"})
+        failure.text = xml_body(f"{entry.label} unmanaged: {message}")
+    if result.listing_error is not None:
+        case = ET.SubElement(
+            suite, "testcase", {"classname": "unmanaged", "name": "live listing", "time": "0"}
+        )
+        message = xml_text(result.listing_error.message)
+        kind = result.listing_error.kind.value
+        ET.SubElement(case, "error", {"message": message, "type": kind}).text = message
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'

@@ -7,10 +7,12 @@ import re
 
 from driftcheck.reporters.text import (
     MISSING_MESSAGE,
+    coverage_line,
     difference_sides,
     error_message,
     plural,
     summary_line,
+    unmanaged_message,
 )
 from driftcheck.result import (
     EXIT_DRIFT,
@@ -64,15 +66,25 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
     parts = [f"### driftcheck: {verdict}"]
 
     listed = [d for d in result.deployments if verbose or d.status is not Status.IN_SYNC]
-    if not listed:
+    unmanaged = result.unmanaged or ()
+    coverage = [coverage_line(result.coverage)] if result.coverage is not None else []
+    if not listed and not unmanaged and result.listing_error is None:
         parts.append(_all_in_sync(summary.total))
+        parts.extend(coverage)
         return "\n\n".join(parts) + "\n"
 
-    parts.append(summary_line(summary))
+    parts.append(" ".join([summary_line(summary), *coverage]))
     rows = ["| Deployment | Status | Details |", "| --- | --- | --- |"]
     rows.extend(
         f"| {text_cell(d.label)} | {STATUS_WORDS[d.status]} | {_details(d)} |" for d in listed
     )
+    rows.extend(
+        f"| {text_cell(u.label)} | unmanaged | {text_cell(unmanaged_message(u))} |"
+        for u in unmanaged
+    )
+    if result.listing_error is not None:
+        message = text_cell(result.listing_error.message)
+        rows.append(f"| live listing | error | {message} |")
     parts.append("\n".join(rows))
     parts.extend(_differences(d) for d in listed if d.status is Status.DRIFTED)
     return "\n\n".join(parts) + "\n"

@@ -12,7 +12,16 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from driftcheck.result import DeploymentResult, Difference, DiffKind, RunResult, Status, Summary
+from driftcheck.result import (
+    Coverage,
+    DeploymentResult,
+    Difference,
+    DiffKind,
+    RunResult,
+    Status,
+    Summary,
+    UnmanagedDeployment,
+)
 
 MISSING_MESSAGE = "not found on the API"
 ABSENT = "(absent)"
@@ -31,7 +40,7 @@ _BOLD = "\x1b[1m"
 _DIM = "\x1b[2m"
 _RESET = "\x1b[0m"
 
-_SIGIL_COLORS = {"~": _YELLOW, "+": _GREEN, "-": _RED, "!": _RED}
+_SIGIL_COLORS = {"~": _YELLOW, "+": _GREEN, "-": _RED, "!": _RED, "?": _YELLOW}
 
 # Names and messages come from manifests and API responses: a stray newline would break the
 # one-line-per-finding layout and an ESC could drive the reader's terminal.
@@ -105,12 +114,33 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
 
 
 def summary_line(summary: Summary) -> str:
-    """``4 deployments: 1 in sync, 1 drifted, 1 missing, 1 error.``"""
+    """``4 deployments: 1 in sync, 1 drifted, 1 missing, 1 error.`` (``, 2 unmanaged`` with
+    ``--unmanaged``)."""
+    unmanaged = "" if summary.unmanaged is None else f", {summary.unmanaged} unmanaged"
     return (
         f"{plural(summary.total, 'deployment')}: {summary.in_sync} in sync, "
         f"{summary.drifted} drifted, {summary.missing} missing, "
-        f"{plural(summary.error, 'error')}."
+        f"{plural(summary.error, 'error')}{unmanaged}."
     )
+
+
+def coverage_line(coverage: Coverage) -> str:
+    """``Coverage: 3 of 4 live deployments declared (75.0%).``"""
+    return (
+        f"Coverage: {coverage.declared_live} of {plural(coverage.live, 'live deployment')} "
+        f"declared ({coverage.percent:.1f}%)."
+    )
+
+
+def unmanaged_message(entry: UnmanagedDeployment) -> str:
+    """``not declared in any manifest (created 2026-01-01T00:00:00Z by user_1)``."""
+    origin = []
+    if entry.created_at:
+        origin.append(f"created {entry.created_at}")
+    if entry.created_by:
+        origin.append(f"by {entry.created_by}")
+    suffix = f" ({' '.join(origin)})" if origin else ""
+    return printable(f"not declared in any manifest{suffix}")
 
 
 def error_message(deployment: DeploymentResult) -> str:
@@ -141,6 +171,15 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
             message = printable(error_message(deployment))
             blocks.append(sigil_line(f"! {label} error: {message}"))
 
-    summary = paint(summary_line(result.summary), _BOLD)
-    lines = [*blocks, "", summary] if blocks else [summary]
+    for entry in result.unmanaged or ():
+        blocks.append(
+            sigil_line(f"? {printable(entry.label)} unmanaged: {unmanaged_message(entry)}")
+        )
+    if result.listing_error is not None:
+        blocks.append(sigil_line(f"! unmanaged: {printable(result.listing_error.message)}"))
+
+    summary = [paint(summary_line(result.summary), _BOLD)]
+    if result.coverage is not None:
+        summary.append(coverage_line(result.coverage))
+    lines = [*blocks, "", *summary] if blocks else summary
     return "\n".join(lines) + "\n"

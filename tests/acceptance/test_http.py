@@ -167,7 +167,14 @@ def test_401_stops_all_further_requests(emulator: Emulator, run_check: Any, mani
         lines += [f"  - model_instance_id: mi\n    deployment_id: d{i}"]
     path = manifest("\n".join(lines) + "\n")
     result = run_check(
-        path, "--concurrency", "1", "--format", "json", env={"SGP_API_KEY": "wrong-key"}
+        path,
+        "--concurrency",
+        "1",
+        "--format",
+        "json",
+        "--fetch",
+        "get",
+        env={"SGP_API_KEY": "wrong-key"},
     )
     assert result.code == 1
     assert len(emulator.requests) == 1
@@ -279,7 +286,15 @@ def test_results_keep_manifest_order_under_concurrency(
         # earlier deployments answer later, so completion order is reversed
         emulator.script("mi", f"d{i}", Reply(delay=0.002 * (40 - i)))
         lines += [f"  - model_instance_id: mi\n    deployment_id: d{i}"]
-    result = run_check(manifest("\n".join(lines) + "\n"), "--format", "json", "--concurrency", "40")
+    result = run_check(
+        manifest("\n".join(lines) + "\n"),
+        "--format",
+        "json",
+        "--concurrency",
+        "40",
+        "--fetch",
+        "get",
+    )
     ids = [d["deployment_id"] for d in json.loads(result.stdout)["deployments"]]
     assert ids == [f"d{i}" for i in range(40)]
 
@@ -321,6 +336,8 @@ def test_soak_no_failed_deployment_is_ever_in_sync_or_missing(
         str(retries),
         "--concurrency",
         "8",
+        "--fetch",
+        "get",
     )
     got = {d["deployment_id"]: d["status"] for d in json.loads(result.stdout)["deployments"]}
     assert got == expected
