@@ -385,8 +385,8 @@ class CheckOptions:
     type=click.Choice(["auto", "get", "list"]),
     default="auto",
     show_default=True,
-    help="get: one request per deployment; list: from list pages (GET for any they lack); "
-    "auto: list when that takes fewer requests.",
+    help="get: one request per deployment; list: from list pages (a GET for any they lack); "
+    "auto: list from 100 deployments on, when that takes fewer requests.",
 )
 @http_options
 def check(

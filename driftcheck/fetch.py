@@ -28,6 +28,9 @@ Progress = Callable[[int, int], None]
 DEFAULT_BASE_URL = "https://api.egp.scale.com"
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
 MAX_REDIRECTS = 5
+# --fetch auto reads list pages instead of GETs from this many declared deployments on (and
+# only when the pages take fewer requests).
+AUTO_LIST_MIN = 100
 
 
 @dataclass(frozen=True)
@@ -271,14 +274,17 @@ class ApiSource:
         workers = max(1, min(self.settings.concurrency, max(len(keys), 1)))
         found: dict[Key, dict[str, Any]] = {}
         listing: Listing | None = None
+        # A GET per deployment is the canonical read; list pages replace it in "auto" mode only
+        # at a scale where the saving matters.
+        use_lists = mode == "list" or (mode == "auto" and len(keys) >= AUTO_LIST_MIN)
         async with self.client(workers) as client:
             if scope is not None:
                 listing = await self._list_scope(client, scope, workers)
-                if listing.error is None and mode != "get":
+                if listing.error is None and use_lists:
                     found.update(_index(listing.items, scope.model_instance_ids))
             wanted = sorted({mi for mi, _ in keys if (mi, _) not in found})
             pending = [key for key in keys if key not in found]
-            if mode == "list" or (mode == "auto" and len(wanted) < len(pending)):
+            if use_lists and (mode == "list" or len(wanted) < len(pending)):
                 per_model = await bounded_map(
                     [
                         functools.partial(self.list_pages, client, model_list_path(mi))

@@ -478,9 +478,6 @@ def _clean_loc(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
     for index, part in enumerate(loc):
         if part in spec.VENDORS and index > 0 and loc[index - 1] == "vendor_configuration":
             continue
-        # pydantic marks dict-key errors as "[key]"; report them at the map's own key
-        if isinstance(part, str) and part.endswith("[key]"):
-            continue
         cleaned.append(part)
     return tuple(cleaned)
 
@@ -568,8 +565,6 @@ def _explain(error: Any, data: Any) -> tuple[tuple[str | int, ...], str]:
         return loc, f"{where}: expected a mapping, got {_describe(value)}"
     if kind == "list_type":
         return loc, f"{where}: expected a list, got {_describe(value)}"
-    if kind == "string_type" and error["loc"] and str(error["loc"][-1]).endswith("[key]"):
-        return loc, f"{where}: keys must be strings (quote {value!r})"
     return loc, f"{where}: {error['msg']}"
 
 

@@ -38,7 +38,9 @@ def report(result: Any) -> dict[str, Any]:
 
 def test_unmanaged_found_across_pages(emulator: Emulator, run_check: Any, manifest: Any) -> None:
     populate(emulator)
-    result = run_check(manifest(DECLARED), "--unmanaged", "--page-size", "2", "--format", "json")
+    result = run_check(
+        manifest(DECLARED), "--unmanaged", "--page-size", "2", "--format", "json", "--fetch", "list"
+    )
     data = report(result)
     assert result.code == 2  # everything declared is in sync; unmanaged counts as drift
     assert data["summary"]["in_sync"] == 3
@@ -199,3 +201,23 @@ def test_model_instance_id_without_unmanaged_is_usage_error(run_check: Any, mani
     result = run_check(manifest(DECLARED), "--model-instance-id", "mi_a")
     assert result.code == 1
     assert "--model-instance-id scopes --unmanaged" in result.stderr
+
+
+def test_auto_uses_gets_for_small_sets_and_lists_at_scale(
+    emulator: Emulator, run_check: Any, manifest: Any
+) -> None:
+    lines = ["version: 1", "deployments:"]
+    for i in range(120):
+        mi = f"mi_{i % 2}"
+        emulator.put(make_deployment(mi, f"dep_{i}"))
+        lines.append(f"  - {{model_instance_id: {mi}, deployment_id: dep_{i}}}")
+    small = manifest("\n".join(lines[:7]) + "\n", "small.yaml")
+    assert run_check(small).code == 0
+    assert len(emulator.requests) == 5  # one GET each: the canonical read
+    emulator.clear_requests()
+    large = manifest("\n".join(lines) + "\n", "large.yaml")
+    assert run_check(large).code == 0
+    assert sorted(r.path for r in emulator.requests) == [
+        "/v4/models/mi_0/deployments",
+        "/v4/models/mi_1/deployments",
+    ]
