@@ -533,20 +533,55 @@ def schema() -> int:
     type=click.Path(dir_okay=False),
     help="Where to write the snapshot (- for stdout).",
 )
+@click.option(
+    "--all",
+    "record_all",
+    is_flag=True,
+    help="Record every live deployment of the account (list endpoint), not only declared ones.",
+)
+@click.option(
+    "--model-instance-id",
+    "model_instance_ids",
+    multiple=True,
+    metavar="ID",
+    help="With --all: only these model instances (repeatable).",
+)
+@click.option(
+    "--as-manifest",
+    is_flag=True,
+    help="Write a manifest v1 that checks in sync against the recorded state instead.",
+)
 @http_options
-def snapshot(paths: tuple[str, ...], output: str, **kwargs: Any) -> int:
-    """Record the live state of the declared deployments (snapshot v1, read by --live-from)."""
+def snapshot(
+    paths: tuple[str, ...],
+    output: str,
+    record_all: bool,
+    model_instance_ids: tuple[str, ...],
+    as_manifest: bool,
+    **kwargs: Any,
+) -> int:
+    """Record the live state of the declared deployments (snapshot v1, read by --live-from).
+
+    With --all, every live deployment is recorded (PATH is then optional); with --as-manifest,
+    a manifest is written instead, to adopt driftcheck on existing deployments.
+    """
     import datetime as dt
     import json
 
-    from driftcheck.fetch import ApiSource, Failed, SourceError, snapshot_document
+    from driftcheck.fetch import ApiSource, Failed, Fetched, SourceError, snapshot_document
+    from driftcheck.manifest import DesiredState
     from driftcheck.result import format_timestamp
 
+    if model_instance_ids and not record_all:
+        raise click.UsageError("--model-instance-id scopes --all; add --all")
     if output != "-":
         problem = _unwritable(output)
         if problem:
             raise click.BadParameter(problem, param_hint="'--output'")
-    desired = load_desired(paths)
+    if record_all and not paths and not os.path.exists(DEFAULT_PATH):
+        desired = DesiredState(())
+    else:
+        desired = load_desired(paths)
     if desired is None:
         return EXIT_ERROR
     try:
@@ -555,9 +590,33 @@ def snapshot(paths: tuple[str, ...], output: str, **kwargs: Any) -> int:
         return fail(str(exc))
     keys = [d.key for d in desired.deployments]
     captured = format_timestamp(dt.datetime.now(dt.timezone.utc))
-    outcomes = source.fetch_all(keys, progress_for(sys.stderr))
-    document = snapshot_document(source.description, keys, outcomes, captured)
-    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    scope = list_scope(record_all, model_instance_ids)
+    collected = source.collect(keys, mode="get", scope=scope, progress=progress_for(sys.stderr))
+    outcomes = list(collected.outcomes)
+    complete = False
+    listing = collected.listing
+    if listing is not None:
+        if listing.error is not None:
+            fail(f"could not list live deployments: {listing.error.message}")
+        else:
+            complete = scope.model_instance_ids is None
+            declared = set(keys)
+            for item in listing.items:
+                key = (str(item.get("model_instance_id") or ""), item["id"])
+                if key not in declared:
+                    keys.append(key)
+                    outcomes.append(Fetched(item))
+    if as_manifest:
+        from driftcheck.bootstrap import manifest_from_outcomes
+
+        text = manifest_from_outcomes(
+            keys, outcomes, source=source.description, captured_at=captured
+        )
+    else:
+        document = snapshot_document(source.description, keys, outcomes, captured)
+        if complete:
+            document["all"] = True  # additive: --live-from can then look for unmanaged ones
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if output == "-":
         click.echo(text, nl=False)
     else:
@@ -568,4 +627,5 @@ def snapshot(paths: tuple[str, ...], output: str, **kwargs: Any) -> int:
         fail(f"{mi}/{dep} not recorded: {outcome.error.message}")
     recorded = len(keys) - len(failures)
     click.echo(f"driftcheck: recorded {recorded} of {len(keys)} deployments in {output}", err=True)
-    return EXIT_ERROR if failures else 0
+    listing_failed = listing is not None and listing.error is not None
+    return EXIT_ERROR if failures or listing_failed else 0
