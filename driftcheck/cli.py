@@ -6,6 +6,7 @@ Heavy modules (httpx, deepdiff, pydantic models) are imported inside the command
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -15,10 +16,10 @@ from typing import IO, Any, TypeVar
 import click
 
 from driftcheck import __version__
+from driftcheck.reporters import FORMATS
 from driftcheck.result import EXIT_ERROR
 
 F = TypeVar("F", bound=Callable[..., Any])
-FORMATS = ("text", "json", "junit", "markdown", "github")
 DEFAULT_PATH = "manifests"
 
 
@@ -327,6 +328,9 @@ class CheckOptions:
     verbose: bool
     fetch: str = "auto"
     unmanaged: Any = None  # a fetch.ListScope when --unmanaged
+    baseline: str | None = None
+    fail_on: str = "any"
+    ignore_file: str | None = None
     progress: Any = field(default=None)
 
 
@@ -388,6 +392,28 @@ class CheckOptions:
     help="get: one request per deployment; list: from list pages (a GET for any they lack); "
     "auto: list from 100 deployments on, when that takes fewer requests.",
 )
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="REPORT.json",
+    help="A previous JSON report: mark findings new / persisting and list resolved ones.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["any", "new"]),
+    default="any",
+    show_default=True,
+    help="new: drift exits 2 only when something is new since --baseline (errors still 1).",
+)
+@click.option(
+    "--ignore-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="PATH",
+    help="gitignore-style 'mi/dep path.pattern' lines (default: .driftignore beside the "
+    "manifests, when present).",
+)
 @http_options
 def check(
     paths: tuple[str, ...],
@@ -401,6 +427,9 @@ def check(
     unmanaged: bool,
     model_instance_ids: tuple[str, ...],
     fetch: str,
+    baseline: str | None,
+    fail_on: str,
+    ignore_file: str | None,
     **kwargs: Any,
 ) -> int:
     """Compare declared deployments with live ones (PATH defaults to manifests/).
@@ -419,6 +448,9 @@ def check(
         verbose=verbose,
         fetch=fetch,
         unmanaged=list_scope(unmanaged, model_instance_ids),
+        baseline=baseline,
+        fail_on=fail_on,
+        ignore_file=ignore_file,
         progress=progress_for(sys.stderr),
     )
     return run_check(options)
@@ -438,11 +470,37 @@ def list_scope(unmanaged: bool, model_instance_ids: tuple[str, ...]) -> Any:
 
 def run_check(options: CheckOptions) -> int:
     from driftcheck import engine
+    from driftcheck.baseline import BaselineError, load_baseline, mark
     from driftcheck.fetch import ApiSource, SnapshotSource, SourceError
+    from driftcheck.ignorefile import (
+        IgnoreFileError,
+        default_ignore_files,
+        parse_ignore_files,
+    )
+    from driftcheck.result import format_timestamp
 
     desired = load_desired(options.paths)
     if desired is None:
         return EXIT_ERROR
+    # Everything that can be wrong locally is found before the first request: the baseline
+    # may even be the file that --report json= is about to overwrite.
+    ignore_files = (
+        [options.ignore_file]
+        if options.ignore_file
+        else default_ignore_files(options.paths or (DEFAULT_PATH,))
+    )
+    try:
+        rules = parse_ignore_files(ignore_files)
+    except IgnoreFileError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        return fail("invalid ignore file; nothing was checked")
+    baseline = None
+    if options.baseline:
+        try:
+            baseline = load_baseline(options.baseline)
+        except BaselineError as exc:
+            return fail(exc.message)
     try:
         source: Any
         if options.live_from:
@@ -459,7 +517,11 @@ def run_check(options: CheckOptions) -> int:
         progress=options.progress,
         fetch_mode=options.fetch,
         unmanaged=options.unmanaged,
+        rules=rules,
     )
+    if baseline is not None:
+        marks = mark(result, baseline, format_timestamp(result.started_at))
+        result = dataclasses.replace(result, marks=marks, fail_on=options.fail_on)
     return emit(result, options)
 
 
@@ -629,3 +691,20 @@ def snapshot(
     click.echo(f"driftcheck: recorded {recorded} of {len(keys)} deployments in {output}", err=True)
     listing_failed = listing is not None and listing.error is not None
     return EXIT_ERROR if failures or listing_failed else 0
+
+
+# ---------------------------------------------------------------------------------------------
+# completion
+
+
+@cli.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> int:
+    """Print the shell completion script, e.g. eval "$(driftcheck completion bash)"."""
+    from click.shell_completion import get_completion_class
+
+    complete = get_completion_class(shell)
+    if complete is None:  # pragma: no cover - click ships all three
+        return fail(f"no completion for {shell}")
+    click.echo(complete(cli, {}, "driftcheck", "_DRIFTCHECK_COMPLETE").source())
+    return 0

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from driftcheck import spec
+from driftcheck.ignorefile import EMPTY as EMPTY_RULES
+from driftcheck.ignorefile import IgnoreRules
 from driftcheck.manifest import DesiredDeployment
 from driftcheck.normalize import (
     IgnorePattern,
@@ -36,6 +38,7 @@ def compare(
     *,
     strict: bool = False,
     ignore: Iterable[IgnorePattern] = (),
+    rules: IgnoreRules = EMPTY_RULES,
 ) -> tuple[Difference, ...]:
     """Every difference between one declared deployment and its live body, not ignored ones."""
     patterns = (*desired.ignore, *ignore)
@@ -68,7 +71,12 @@ def compare(
 
     if not same(want, have):
         differences.extend(_deepdiff(desired, live, want, have))
-    kept = [d for path, d in differences if not is_ignored(path, patterns)]
+    mi, dep = desired.key
+    kept = [
+        d
+        for path, d in differences
+        if not is_ignored(path, patterns) and not rules.is_ignored(mi, dep, path)
+    ]
     kept.sort(key=lambda d: (d.line, d.path))
     return tuple(kept)
 

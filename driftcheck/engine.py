@@ -10,6 +10,8 @@ from typing import Any, Protocol
 
 from driftcheck.diff import compare
 from driftcheck.fetch import Collected, Fetched, ListScope, NotFound, Outcome, Progress
+from driftcheck.ignorefile import EMPTY as EMPTY_RULES
+from driftcheck.ignorefile import IgnoreRules
 from driftcheck.manifest import DesiredDeployment, DesiredState
 from driftcheck.normalize import IgnorePattern
 from driftcheck.result import (
@@ -50,13 +52,14 @@ def check(
     progress: Progress | None = None,
     fetch_mode: str = "auto",
     unmanaged: ListScope | None = None,
+    rules: IgnoreRules = EMPTY_RULES,
 ) -> RunResult:
     started = dt.datetime.now(dt.timezone.utc)
     keys = [d.key for d in desired.deployments]
     collected = source.collect(keys, mode=fetch_mode, scope=unmanaged, progress=progress)
     patterns = tuple(ignore)
     results = tuple(
-        judge(deployment, outcome, strict=strict, ignore=patterns)
+        judge(deployment, outcome, strict=strict, ignore=patterns, rules=rules)
         for deployment, outcome in zip(desired.deployments, collected.outcomes, strict=True)
     )
     found, coverage, listing_error = None, None, None
@@ -127,6 +130,7 @@ def judge(
     *,
     strict: bool = False,
     ignore: tuple[IgnorePattern, ...] = (),
+    rules: IgnoreRules = EMPTY_RULES,
 ) -> DeploymentResult:
     """Exactly one status for one declared deployment."""
     if isinstance(outcome, NotFound):
@@ -143,7 +147,7 @@ def judge(
             attempts=outcome.attempts or None,
         )
         return _result(deployment, Status.ERROR, error=error)
-    differences = compare(deployment, live, strict=strict, ignore=ignore)
+    differences = compare(deployment, live, strict=strict, ignore=ignore, rules=rules)
     live_name = live.get("name")
     return _result(
         deployment,
@@ -162,7 +166,9 @@ def _result(
     name: str | None = None,
 ) -> DeploymentResult:
     """The declared name wins; the live one only labels a deployment that declares none."""
+    declared = deployment.fields.get("vendor_configuration")
     return DeploymentResult(
+        declared_vendor=declared.get("vendor") if isinstance(declared, dict) else None,
         model_instance_id=deployment.model_instance_id,
         deployment_id=deployment.deployment_id,
         name=deployment.name or name,

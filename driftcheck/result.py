@@ -8,7 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from driftcheck.baseline import Marks
 
 
 class Status(str, Enum):
@@ -73,6 +76,7 @@ class DeploymentResult:
     status: Status
     differences: tuple[Difference, ...] = ()
     error: ErrorInfo | None = None
+    declared_vendor: str | None = None  # lets a remediation preview name the vendor
 
     @property
     def key(self) -> str:
@@ -137,6 +141,9 @@ class RunResult:
     unmanaged: tuple[UnmanagedDeployment, ...] | None = None
     coverage: Coverage | None = None
     listing_error: ErrorInfo | None = None
+    # Only with --baseline: each finding marked new or persisting, and what was resolved.
+    marks: Marks | None = None
+    fail_on: str = "any"  # "new": drift exits 2 only when something is new since the baseline
 
     @property
     def looked_for_unmanaged(self) -> bool:
@@ -162,7 +169,10 @@ class RunResult:
         if self.listing_error is not None:
             return EXIT_ERROR
         if code == EXIT_IN_SYNC and self.unmanaged:
-            return EXIT_DRIFT
+            code = EXIT_DRIFT
+        # --fail-on new only ever forgives known drift; errors still exit 1
+        if code == EXIT_DRIFT and self.fail_on == "new" and self.marks is not None:
+            return EXIT_DRIFT if self.marks.any_new else EXIT_IN_SYNC
         return code
 
 

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from driftcheck.reporters.text import (
     MISSING_MESSAGE,
     coverage_line,
     difference_sides,
+    entry_description,
     error_message,
     summary_line,
     unmanaged_message,
 )
 from driftcheck.result import RunResult, SourceLocation, Status
+
+if TYPE_CHECKING:
+    from driftcheck.baseline import Mark
 
 # Other control characters have no escape in the command syntax; NUL or ESC in a job log only
 # garbles it, so they are dropped.
@@ -44,27 +49,44 @@ def _where(location: SourceLocation, line: int, title: str) -> dict[str, str]:
     return properties
 
 
+def _level(mark: Mark | None) -> tuple[str, str]:
+    """With --baseline, known findings are warnings and new ones errors (title prefixed)."""
+    if mark is None:
+        return "error", ""
+    if mark.is_new:
+        return "error", "new "
+    return "warning", "persisting "
+
+
 def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> str:
     lines: list[str] = []
+    marks = result.marks
     for deployment in result.deployments:
         location = deployment.location
         label = deployment.label
+        own = _level(marks.of_deployment(deployment) if marks else None)
         if deployment.status is Status.DRIFTED:
             for diff in deployment.differences:
                 desired, live = difference_sides(diff)
                 message = f"{diff.path}: {desired} -> {live} (desired -> live)"
-                lines.append(
-                    command("error", message, _where(location, diff.line, f"drift: {label}"))
-                )
+                level, prefix = _level(marks.of_difference(deployment, diff) if marks else None)
+                where = _where(location, diff.line, f"{prefix}drift: {label}")
+                lines.append(command(level, message, where))
         elif deployment.status is Status.MISSING:
-            where = _where(location, location.line, f"missing: {label}")
-            lines.append(command("error", MISSING_MESSAGE, where))
+            where = _where(location, location.line, f"{own[1]}missing: {label}")
+            lines.append(command(own[0], MISSING_MESSAGE, where))
         elif deployment.status is Status.ERROR:
-            where = _where(location, location.line, f"error: {label}")
+            # an error is never only a warning: the run could not decide
+            where = _where(location, location.line, f"{own[1]}error: {label}")
             lines.append(command("error", error_message(deployment), where))
     for entry in result.unmanaged or ():
+        mark = marks.unmanaged(entry.model_instance_id, entry.deployment_id) if marks else None
+        level, prefix = _level(mark)
+        title = {"title": f"{prefix}unmanaged: {entry.label}"}
+        lines.append(command(level, unmanaged_message(entry), title))
+    for resolved in marks.resolved if marks else ():
         lines.append(
-            command("error", unmanaged_message(entry), {"title": f"unmanaged: {entry.label}"})
+            command("notice", f"resolved since the baseline: {entry_description(resolved)}")
         )
     if result.listing_error is not None:
         lines.append(

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from driftcheck.baseline import Mark, Marks
 
 from driftcheck.reporters.text import jsonable
 from driftcheck.result import (
@@ -36,7 +39,7 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
             "missing": summary.missing,
             "error": summary.error,
         },
-        "deployments": [_deployment(deployment) for deployment in result.deployments],
+        "deployments": [_deployment(deployment, result.marks) for deployment in result.deployments],
     }
     if result.looked_for_unmanaged:
         # additive to report v1: present only when --unmanaged asked for the live set
@@ -44,24 +47,45 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
         report["summary"]["unmanaged"] = summary.unmanaged
         report["summary"]["coverage"] = None if coverage is None else coverage.percent
         report["summary"]["live_total"] = None if coverage is None else coverage.live
-        report["unmanaged"] = [_unmanaged(entry) for entry in result.unmanaged or ()]
+        report["unmanaged"] = [_unmanaged(entry, result.marks) for entry in result.unmanaged or ()]
         report["listing_error"] = _error(result.listing_error)
+    if result.marks is not None:
+        # additive to report v1: only with --baseline
+        from driftcheck.baseline import entry_json, report_section
+
+        report["resolved"] = [entry_json(entry) for entry in result.marks.resolved]
+        report["baseline"] = report_section(result.marks)
     return json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
-def _deployment(deployment: DeploymentResult) -> dict[str, Any]:
-    return {
+def _deployment(deployment: DeploymentResult, marks: Marks | None) -> dict[str, Any]:
+    data = {
         "model_instance_id": deployment.model_instance_id,
         "deployment_id": deployment.deployment_id,
         "name": deployment.name,
         "manifest": {"file": deployment.location.file, "line": deployment.location.line},
         "status": deployment.status.value,
-        "differences": [_difference(diff) for diff in deployment.differences],
+        "differences": [
+            {**_difference(diff), **_mark(marks.of_difference(deployment, diff) if marks else None)}
+            for diff in deployment.differences
+        ],
         "error": _error(deployment.error),
     }
+    data.update(_mark(marks.of_deployment(deployment) if marks else None))
+    return data
 
 
-def _unmanaged(entry: UnmanagedDeployment) -> dict[str, Any]:
+def _mark(mark: Mark | None) -> dict[str, Any]:
+    """``state`` (new / persisting) and ``first_seen``, with --baseline."""
+    if not mark:
+        return {}
+    from driftcheck.baseline import mark_fields
+
+    return mark_fields(mark)
+
+
+def _unmanaged(entry: UnmanagedDeployment, marks: Marks | None) -> dict[str, Any]:
+    mark = marks.unmanaged(entry.model_instance_id, entry.deployment_id) if marks else None
     return {
         "model_instance_id": entry.model_instance_id,
         "deployment_id": entry.deployment_id,
@@ -69,7 +93,7 @@ def _unmanaged(entry: UnmanagedDeployment) -> dict[str, Any]:
         "status": "unmanaged",
         "created_at": entry.created_at,
         "created_by": entry.created_by,
-    }
+    } | _mark(mark)
 
 
 def _difference(diff: Difference) -> dict[str, Any]:

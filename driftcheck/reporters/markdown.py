@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import html
 import re
+from typing import TYPE_CHECKING
 
 from driftcheck.reporters.text import (
     MISSING_MESSAGE,
     coverage_line,
     difference_sides,
+    entry_description,
     error_message,
     plural,
     summary_line,
@@ -22,6 +24,9 @@ from driftcheck.result import (
     RunResult,
     Status,
 )
+
+if TYPE_CHECKING:
+    from driftcheck.baseline import Mark, Marks
 
 VERDICTS = {EXIT_ERROR: "errors", EXIT_DRIFT: "drift detected"}
 STATUS_WORDS = {
@@ -74,9 +79,19 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
         return "\n\n".join(parts) + "\n"
 
     parts.append(" ".join([summary_line(summary), *coverage]))
+    marks = result.marks
+    if marks is not None:
+        # --baseline: new findings first, the known ones after them
+        listed.sort(key=lambda d: not _has_new(d, marks))
+        counts = marks.counts
+        parts.append(
+            f"Since the baseline: **{counts['new']} new**, {counts['persisting']} persisting, "
+            f"{counts['resolved']} resolved."
+        )
     rows = ["| Deployment | Status | Details |", "| --- | --- | --- |"]
     rows.extend(
-        f"| {text_cell(d.label)} | {STATUS_WORDS[d.status]} | {_details(d)} |" for d in listed
+        f"| {text_cell(d.label)} | {STATUS_WORDS[d.status]}{_state(d, marks)} | {_details(d)} |"
+        for d in listed
     )
     rows.extend(
         f"| {text_cell(u.label)} | unmanaged | {text_cell(unmanaged_message(u))} |"
@@ -87,7 +102,30 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
         rows.append(f"| live listing | error | {message} |")
     parts.append("\n".join(rows))
     parts.extend(_differences(d) for d in listed if d.status is Status.DRIFTED)
+    if marks is not None and marks.resolved:
+        items = "\n".join(f"- {text_cell(entry_description(e))}" for e in marks.resolved)
+        parts.append(
+            f"<details><summary>Resolved since the baseline</summary>\n\n{items}\n\n</details>"
+        )
     return "\n\n".join(parts) + "\n"
+
+
+def _deployment_marks(deployment: DeploymentResult, marks: Marks) -> list[Mark]:
+    found = [marks.of_difference(deployment, diff) for diff in deployment.differences]
+    found.append(marks.of_deployment(deployment))
+    return [m for m in found if m is not None]
+
+
+def _has_new(deployment: DeploymentResult, marks: Marks) -> bool:
+    return any(m.is_new for m in _deployment_marks(deployment, marks))
+
+
+def _state(deployment: DeploymentResult, marks: Marks | None) -> str:
+    """`` (new)``, `` (persisting)`` or `` (new and persisting)`` with --baseline."""
+    if marks is None:
+        return ""
+    states = {"new" if m.is_new else "persisting" for m in _deployment_marks(deployment, marks)}
+    return f" ({' and '.join(sorted(states))})" if states else ""
 
 
 def _all_in_sync(total: int) -> str:

@@ -9,8 +9,13 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from driftcheck.baseline import State
+
+if TYPE_CHECKING:
+    from driftcheck.baseline import BaselineEntry, Mark
 
 from driftcheck.result import (
     Coverage,
@@ -147,6 +152,20 @@ def error_message(deployment: DeploymentResult) -> str:
     return deployment.error.message if deployment.error is not None else "unknown error"
 
 
+def entry_description(entry: BaselineEntry) -> str:
+    """``llama (mi/dep) vendor_configuration.gpus`` for a finding of a baseline run."""
+    key = entry.key
+    where = f"{key.model_instance_id or '?'}/{key.deployment_id}"
+    label = f"{entry.name} ({where})" if entry.name else where
+    detail = {
+        "difference": key.path or "",
+        "missing": "missing",
+        "error": f"error ({key.kind})",
+        "unmanaged": "unmanaged",
+    }[key.type.value]
+    return printable(f"{label} {detail}")
+
+
 def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> str:
     def paint(line: str, code: str) -> str:
         return f"{code}{line}{_RESET}" if color else line
@@ -154,32 +173,88 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
     def sigil_line(line: str) -> str:
         return paint(line, _SIGIL_COLORS[line.lstrip()[0]])
 
-    blocks: list[str] = []
-    for deployment in result.deployments:
-        label = printable(deployment.label)
-        if deployment.status is Status.IN_SYNC:
-            if verbose:
-                blocks.append(paint(f"  {label} in sync", _DIM))
-        elif deployment.status is Status.DRIFTED:
-            blocks.append(sigil_line(f"~ {label} drifted"))
+    marks = result.marks
+    if marks is None:
+        blocks = _blocks(result, None, verbose, sigil_line, paint)
+    else:
+        # --baseline: the same blocks, grouped by what is new and what persists
+        blocks = []
+        for state, heading in (
+            (State.NEW, "New since the baseline:"),
+            (State.PERSISTING, "Persisting:"),
+        ):
+            group = _blocks(result, state, False, sigil_line, paint)
+            if group:
+                blocks.extend([*([""] if blocks else []), paint(heading, _BOLD), *group])
+        if marks.resolved:
+            blocks.extend([*([""] if blocks else []), paint("Resolved since the baseline:", _BOLD)])
+            blocks.extend(f"  = {entry_description(entry)}" for entry in marks.resolved)
+        if marks.unverified:
+            blocks.extend([*([""] if blocks else []), paint("Not verified in this run:", _BOLD)])
             blocks.extend(
-                sigil_line(f"    {difference_line(diff)}") for diff in deployment.differences
+                f"  ? {entry_description(item.entry)}: {printable(item.reason)}"
+                for item in marks.unverified
             )
-        elif deployment.status is Status.MISSING:
-            blocks.append(sigil_line(f"+ {label} missing: {MISSING_MESSAGE}"))
-        else:
-            message = printable(error_message(deployment))
-            blocks.append(sigil_line(f"! {label} error: {message}"))
-
-    for entry in result.unmanaged or ():
-        blocks.append(
-            sigil_line(f"? {printable(entry.label)} unmanaged: {unmanaged_message(entry)}")
-        )
-    if result.listing_error is not None:
-        blocks.append(sigil_line(f"! unmanaged: {printable(result.listing_error.message)}"))
 
     summary = [paint(summary_line(result.summary), _BOLD)]
     if result.coverage is not None:
         summary.append(coverage_line(result.coverage))
+    if marks is not None:
+        counts = marks.counts
+        summary.append(
+            f"Since the baseline: {counts['new']} new, {counts['persisting']} persisting, "
+            f"{counts['resolved']} resolved."
+        )
     lines = [*blocks, "", *summary] if blocks else summary
     return "\n".join(lines) + "\n"
+
+
+def _blocks(
+    result: RunResult,
+    state: State | None,
+    verbose: bool,
+    sigil_line: Callable[[str], str],
+    paint: Callable[[str, str], str],
+) -> list[str]:
+    """The report's blocks; with ``state``, only the findings the baseline marks so."""
+    marks = result.marks
+
+    def keep(mark: Mark | None) -> bool:
+        return state is None or (mark is not None and mark.state is state)
+
+    def since(mark: Mark | None) -> str:
+        if state is State.PERSISTING and mark is not None:
+            return f" (first seen {mark.first_seen})"
+        return ""
+
+    blocks: list[str] = []
+    for deployment in result.deployments:
+        label = printable(deployment.label)
+        own = marks.of_deployment(deployment) if marks is not None else None
+        if deployment.status is Status.IN_SYNC:
+            if verbose:
+                blocks.append(paint(f"  {label} in sync", _DIM))
+        elif deployment.status is Status.DRIFTED:
+            lines = []
+            for diff in deployment.differences:
+                mark = marks.of_difference(deployment, diff) if marks is not None else None
+                if keep(mark):
+                    lines.append(sigil_line(f"    {difference_line(diff)}{since(mark)}"))
+            if lines:
+                blocks.append(sigil_line(f"~ {label} drifted"))
+                blocks.extend(lines)
+        elif not keep(own):
+            continue
+        elif deployment.status is Status.MISSING:
+            blocks.append(sigil_line(f"+ {label} missing: {MISSING_MESSAGE}{since(own)}"))
+        else:
+            message = printable(error_message(deployment))
+            blocks.append(sigil_line(f"! {label} error: {message}{since(own)}"))
+    for entry in result.unmanaged or ():
+        mark = marks.unmanaged(entry.model_instance_id, entry.deployment_id) if marks else None
+        if keep(mark):
+            line = f"? {printable(entry.label)} unmanaged: {unmanaged_message(entry)}"
+            blocks.append(sigil_line(line + since(mark)))
+    if result.listing_error is not None and state is not State.PERSISTING:
+        blocks.append(sigil_line(f"! unmanaged: {printable(result.listing_error.message)}"))
+    return blocks
