@@ -342,3 +342,13 @@ def test_soak_no_failed_deployment_is_ever_in_sync_or_missing(
     got = {d["deployment_id"]: d["status"] for d in json.loads(result.stdout)["deployments"]}
     assert got == expected
     assert result.code == 1
+
+
+def test_server_error_message_reads_like_the_design_example(
+    emulator: Emulator, run_check: Any, one: str
+) -> None:
+    emulator.script(
+        "mi_1", "dep_1", *[Reply(status=503, body={"detail": "Service Unavailable"})] * 4
+    )
+    result = run_check(one)
+    assert "! mi_1/dep_1 error: HTTP 503 after 3 retries\n" in result.stdout
