@@ -43,6 +43,7 @@ from driftcheck.result import (
 )
 
 REPORT_VERSION = 1
+MAX_BASELINE_BYTES = 256 * 1024 * 1024  # a report of 100,000 deployments is well below this
 # Names of the fields the JSON report gains (additively) when a baseline is given.
 STATE_FIELD = "state"
 FIRST_SEEN_FIELD = "first_seen"
@@ -341,12 +342,14 @@ def entry_json(entry: BaselineEntry) -> dict[str, Any]:
 def load_baseline(path: str) -> Baseline:
     try:
         with open(path, "rb") as handle:
-            raw = handle.read()
+            raw = handle.read(MAX_BASELINE_BYTES + 1)
     except OSError as exc:
         raise BaselineError(f"cannot read baseline {path}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_BASELINE_BYTES:
+        raise BaselineError(f"baseline {path} is larger than {MAX_BASELINE_BYTES} bytes")
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BaselineError(
             f"baseline {path} is not valid JSON ({exc}); pass a report written by "
             "'driftcheck check --format json' or '--report json=PATH'"

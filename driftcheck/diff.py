@@ -56,10 +56,16 @@ def compare(
         early = _vendor_trees(desired, live, strict, want, have)
         if early is not None:
             differences.append((tuple(early.path.split(".")), early))
+    elif strict and isinstance(live.get(_VC), dict):
+        # --strict: what live sets and the manifest leaves out, even with no declaration at all
+        extra = _undeclared_vendor_fields(live[_VC])
+        if extra:
+            want[_VC], have[_VC] = {}, extra
 
     for name in spec.FREEFORM_FIELDS:
-        if name in desired.fields:
-            declared = desired.fields[name]
+        undeclared_but_strict = strict and isinstance(live.get(name), dict)
+        if name in desired.fields or undeclared_but_strict:
+            declared = desired.fields.get(name, {})
             actual = live.get(name)
             want[name] = normalize_value(declared)
             if actual is None:
@@ -77,8 +83,20 @@ def compare(
         for path, d in differences
         if not is_ignored(path, patterns) and not rules.is_ignored(mi, dep, path)
     ]
-    kept.sort(key=lambda d: (d.line, d.path))
+    # by path, as terraform plan orders attributes (and as DESIGN's text example reads)
+    kept.sort(key=lambda d: d.path)
     return tuple(kept)
+
+
+def _undeclared_vendor_fields(actual: dict[str, Any]) -> dict[str, Any]:
+    """Set no-default fields of a live vendor configuration the manifest does not declare."""
+    vendor = actual.get("vendor")
+    table = spec.LLMENGINE if vendor is None else str(vendor)
+    return {
+        name: normalize_value(actual[name])
+        for name, field in spec.VENDOR_FIELDS.get(table, {}).items()
+        if not field.has_default and actual.get(name) is not None
+    }
 
 
 def _vendor_trees(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -43,8 +44,15 @@ def _whole(value: int | float) -> int | float:
 
 # JSON Schema counts 4.0 as an integer, and DESIGN compares numbers by value, so 4.0 is allowed.
 WholeNumber = Annotated[StrictInt | StrictFloat, AfterValidator(_whole)]
+def _finite(value: str | int | float) -> str | int | float:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("not a finite number")
+    return value
+
+
 Quantity = Annotated[
     StrictStr | StrictInt | StrictFloat,
+    AfterValidator(_finite),
     Field(description="Kubernetes quantity such as 8Gi, 8192Mi or 8589934592"),
 ]
 NonEmpty = Annotated[StrictStr, Field(min_length=1)]
@@ -352,7 +360,8 @@ def _validate(
         )
     if problems:
         problems.sort(key=lambda p: (p.line, p.column))  # stable: same place keeps its order
-        return [], problems
+        # still returned, so that a duplicate across files is reported with the rest
+        return deployments, problems
     silenced = data.get(UNMANAGED_IGNORE) or []
     unmanaged_ignore.extend(p for p in silenced if isinstance(p, str))
     return deployments, problems

@@ -118,6 +118,9 @@ def parse_live(body: Any, model_instance_id: str, deployment_id: str) -> dict[st
 
     if not isinstance(body, dict):
         raise InvalidResponse(f"expected a JSON object, got {_json_type(body)}")
+    if _deeper_than(body, MAX_LIVE_DEPTH):
+        # comparing and reporting recurse; refuse here rather than crash the whole run
+        raise InvalidResponse(f"nested deeper than {MAX_LIVE_DEPTH} levels")
     try:
         parsed = LiveDeployment.model_validate(body)
     except ValidationError as exc:
@@ -130,6 +133,23 @@ def parse_live(body: Any, model_instance_id: str, deployment_id: str) -> dict[st
     if live_mi is not None and live_mi != model_instance_id:
         raise InvalidResponse(f"asked for model instance {model_instance_id!r}, got {live_mi!r}")
     return body
+
+
+MAX_LIVE_DEPTH = 128
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether maps and lists nest more than ``limit`` levels (checked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return False
 
 
 def _json_type(value: Any) -> str:

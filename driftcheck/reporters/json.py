@@ -113,5 +113,4 @@ def _error(error: ErrorInfo | None) -> dict[str, Any] | None:
         "kind": error.kind.value,
         "message": error.message,
         "http_status": error.http_status,
-        "attempts": error.attempts,
     }

@@ -59,8 +59,8 @@ def test_drift_exits_2_and_reads_desired_to_live(
     assert result.code == 2
     assert result.stdout.splitlines()[:3] == [
         "~ llama (mi_1/dep_1) drifted",
-        "    ~ vendor_configuration.num_shards: 1 -> 4",
         '    ~ vendor_configuration.memory: "8192Mi" -> "16Gi"',
+        "    ~ vendor_configuration.num_shards: 1 -> 4",
     ]
 
 

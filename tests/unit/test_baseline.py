@@ -428,3 +428,18 @@ def test_unreadable_paths(tmp_path: Path) -> None:
     with pytest.raises(BaselineError) as caught:
         load_baseline(str(binary))
     assert "is not valid JSON" in caught.value.message
+
+
+def test_oversized_or_deeply_nested_baseline_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bl, "MAX_BASELINE_BYTES", 100)
+    big = tmp_path / "big.json"
+    big.write_text('{"report_version": 1, "deployments": []}' + " " * 200)
+    with pytest.raises(bl.BaselineError, match="larger than 100 bytes"):
+        bl.load_baseline(str(big))
+    monkeypatch.setattr(bl, "MAX_BASELINE_BYTES", 10**8)
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(bl.BaselineError, match="not valid JSON"):
+        bl.load_baseline(str(deep))

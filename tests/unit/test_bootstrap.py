@@ -2,7 +2,9 @@
 
 The round trip is the contract: whatever live bodies go in, the YAML that comes out validates
 with the real manifest loader and every deployment in it is judged ``in_sync`` against the
-very body it was generated from, with and without ``--strict``.
+very body it was generated from, with and without ``--strict``. A body that manifest v1 cannot
+express in full is in sync without ``--strict``; under ``--strict`` exactly what was left out
+of a vendor configuration or a free-form map is reported as ``extra_live``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from driftcheck.cli import cli
 from driftcheck.engine import judge
 from driftcheck.fetch import Failed, Fetched, NotFound, snapshot_document
 from driftcheck.manifest import DesiredDeployment, load_manifests
-from driftcheck.result import ErrorInfo, ErrorKind, Status
+from driftcheck.result import DiffKind, ErrorInfo, ErrorKind, Status
 from tests.emulator import OMIT, launch_config, llmengine_config, make_deployment
 
 SOURCE = "https://api.egp.scale.com"
@@ -169,40 +171,111 @@ def _nested(levels: int) -> dict[str, Any]:
     return value
 
 
-# Bodies manifest v1 cannot express in full: (body fields, the part left out, words in the note).
-UNEXPRESSIBLE: list[tuple[dict[str, Any], str, str]] = [
-    ({"vendor_configuration": {"vendor": "OTHER", "x": 1}}, "vendor_configuration", "'OTHER'"),
-    ({"vendor_configuration": {"min_workers": 1}}, "vendor_configuration", "does not name"),
-    ({"vendor_configuration": llmengine_config(gpus="4")}, "vendor_configuration", "gpus"),
-    ({"vendor_configuration": llmengine_config(gpus=True)}, "vendor_configuration", "whole"),
-    ({"vendor_configuration": llmengine_config(cpus=2.5)}, "vendor_configuration", "2.5"),
+def _llmengine_extras(
+    gpu_type: Any = "nvidia-ampere-a10", model_name: Any = "llama-2-7b"
+) -> list[tuple[str, DiffKind, Any]]:
+    """What ``--strict`` reports for an ``llmengine_config()`` left out of the manifest: its set
+    fields without a default (defaulted and unknown fields are not reported)."""
+    return [
+        ("vendor_configuration.gpu_type", DiffKind.EXTRA_LIVE, gpu_type),
+        ("vendor_configuration.inference_framework_image_tag", DiffKind.EXTRA_LIVE, "0.9.4"),
+        ("vendor_configuration.model_name", DiffKind.EXTRA_LIVE, model_name),
+    ]
+
+
+NAN = float("nan")  # one object, so that the expected live value is the very one in the body
+DEEP = _nested(70)
+
+# Bodies manifest v1 cannot express in full: (body fields, the part left out, words in the note,
+# the differences --strict reports as (path, kind, live value); desired is always None and the
+# line the deployment's). Without --strict every one of them is in sync.
+UNEXPRESSIBLE: list[tuple[dict[str, Any], str, str, list[tuple[str, DiffKind, Any]]]] = [
+    # an unknown vendor has no fields driftcheck knows of; this one names no set no-default field
+    ({"vendor_configuration": {"vendor": "OTHER", "x": 1}}, "vendor_configuration", "'OTHER'", []),
+    ({"vendor_configuration": {"min_workers": 1}}, "vendor_configuration", "does not name", []),
+    (
+        {"vendor_configuration": llmengine_config(gpus="4")},
+        "vendor_configuration",
+        "gpus",
+        _llmengine_extras(),
+    ),
+    (
+        {"vendor_configuration": llmengine_config(gpus=True)},
+        "vendor_configuration",
+        "whole",
+        _llmengine_extras(),
+    ),
+    (
+        {"vendor_configuration": llmengine_config(cpus=2.5)},
+        "vendor_configuration",
+        "2.5",
+        _llmengine_extras(),
+    ),
     (
         {"vendor_configuration": llmengine_config(gpu_type="nvidia-quantum")},
         "vendor_configuration",
         "gpu_type",
+        _llmengine_extras(gpu_type="nvidia-quantum"),
     ),
     (
         {"vendor_configuration": llmengine_config(high_priority="yes")},
         "vendor_configuration",
         "true or false",
+        _llmengine_extras(),
     ),
-    ({"vendor_configuration": llmengine_config(memory=True)}, "vendor_configuration", "quantity"),
+    (
+        {"vendor_configuration": llmengine_config(memory=True)},
+        "vendor_configuration",
+        "quantity",
+        _llmengine_extras(),
+    ),
     (
         {"vendor_configuration": llmengine_config(memory=float("nan"))},
         "vendor_configuration",
         "finite",
+        _llmengine_extras(),
     ),
-    ({"vendor_configuration": llmengine_config(model_name=7)}, "vendor_configuration", "string"),
-    ({"vendor_configuration": launch_config(max_workers=[1])}, "vendor_configuration", "whole"),
-    ({"name": 5}, "name", "not a string"),
-    ({"status": {"phase": "READY"}}, "status", "not a string"),
-    ({"model_endpoint_id": 12}, "model_endpoint_id", "not a string"),
-    ({"model_creation_parameters": ["a"]}, "model_creation_parameters", "not a mapping"),
-    ({"deployment_metadata": "text"}, "deployment_metadata", "not a mapping"),
-    ({"deployment_metadata": {"x": float("nan")}}, "deployment_metadata", "non-finite"),
-    ({"deployment_metadata": {"x": [float("inf")]}}, "deployment_metadata", "non-finite"),
-    ({"deployment_metadata": _nested(70)}, "deployment_metadata", "nested deeper"),
-    ({"deployment_metadata": {1: "a"}}, "deployment_metadata", "string keys"),
+    (
+        {"vendor_configuration": llmengine_config(model_name=7)},
+        "vendor_configuration",
+        "string",
+        _llmengine_extras(model_name=7),
+    ),
+    # LAUNCH has no fields without a default
+    ({"vendor_configuration": launch_config(max_workers=[1])}, "vendor_configuration", "whole", []),
+    # undeclared scalar fields are never compared, --strict or not
+    ({"name": 5}, "name", "not a string", []),
+    ({"status": {"phase": "READY"}}, "status", "not a string", []),
+    ({"model_endpoint_id": 12}, "model_endpoint_id", "not a string", []),
+    # a live "map" that is not a mapping has no keys to report
+    ({"model_creation_parameters": ["a"]}, "model_creation_parameters", "not a mapping", []),
+    ({"deployment_metadata": "text"}, "deployment_metadata", "not a mapping", []),
+    (
+        {"deployment_metadata": {"x": NAN}},
+        "deployment_metadata",
+        "non-finite",
+        [("deployment_metadata.x", DiffKind.EXTRA_LIVE, NAN)],
+    ),
+    (
+        {"deployment_metadata": {"x": [float("inf")]}},
+        "deployment_metadata",
+        "non-finite",
+        [("deployment_metadata.x", DiffKind.EXTRA_LIVE, [float("inf")])],
+    ),
+    (
+        {"deployment_metadata": DEEP},
+        "deployment_metadata",
+        "nested deeper",
+        [("deployment_metadata.child", DiffKind.EXTRA_LIVE, DEEP["child"])],
+    ),
+    # JSON cannot carry a non-string key; compare() reads the int key as a list index and so
+    # reports the whole map as changed rather than the key as extra_live
+    (
+        {"deployment_metadata": {1: "a"}},
+        "deployment_metadata",
+        "string keys",
+        [("deployment_metadata", DiffKind.CHANGED, {1: "a"})],
+    ),
 ]
 
 
@@ -220,8 +293,10 @@ def _round_trip(
     return text, {d.key: d for d in desired.deployments}
 
 
-def _assert_in_sync(deployment: DesiredDeployment, body: dict[str, Any]) -> None:
-    for strict in (True, False):
+def _assert_in_sync(
+    deployment: DesiredDeployment, body: dict[str, Any], stricts: tuple[bool, ...] = (True, False)
+) -> None:
+    for strict in stricts:
         result = judge(deployment, Fetched(body), strict=strict)
         assert result.status is Status.IN_SYNC, (strict, result.differences, result.error)
 
@@ -238,9 +313,13 @@ def test_every_variant_round_trips_in_sync(tmp_path: Path) -> None:
         _assert_in_sync(declared[(mi, dep)], body)
 
 
-@pytest.mark.parametrize(("fields", "part", "words"), UNEXPRESSIBLE)
+@pytest.mark.parametrize(("fields", "part", "words", "strict_differences"), UNEXPRESSIBLE)
 def test_unexpressible_part_is_left_out_with_a_comment(
-    tmp_path: Path, fields: dict[str, Any], part: str, words: str
+    tmp_path: Path,
+    fields: dict[str, Any],
+    part: str,
+    words: str,
+    strict_differences: list[tuple[str, DiffKind, Any]],
 ) -> None:
     body = make_deployment("mi_x", "dep_x", **fields)
     text, declared = _round_trip(tmp_path, [("mi_x", "dep_x", body)])
@@ -253,7 +332,13 @@ def test_unexpressible_part_is_left_out_with_a_comment(
     # The rest of the deployment is still declared and in sync.
     if part != "model_endpoint_id":
         assert deployment.fields["model_endpoint_id"] == "ep_dep_x"
-    _assert_in_sync(deployment, body)
+    _assert_in_sync(deployment, body, stricts=(False,))
+    # --strict reports what was left out of a vendor configuration or a free-form map.
+    result = judge(deployment, Fetched(body), strict=True)
+    assert result.status is (Status.DRIFTED if strict_differences else Status.IN_SYNC)
+    assert [(d.path, d.kind, d.desired, d.live, d.line) for d in result.differences] == [
+        (path, kind, None, value, deployment.line) for path, kind, value in strict_differences
+    ]
 
 
 def test_defaults_are_left_out_and_everything_else_is_declared() -> None:

@@ -232,8 +232,12 @@ def test_live_without_vendor_configuration(tmp_path: Path, live_body: dict[str, 
     ]
 
 
-def test_undeclared_vendor_configuration_is_not_compared(tmp_path: Path) -> None:
-    assert diffs(tmp_path, "name: whatever", live(vendor_configuration=LLM_LIVE), strict=True) == []
+def test_undeclared_vendor_configuration_is_compared_only_under_strict(tmp_path: Path) -> None:
+    live_body = live(vendor_configuration=LLM_LIVE)
+    assert diffs(tmp_path, "name: whatever", live_body) == []
+    assert diffs(tmp_path, "name: whatever", live_body, strict=True) == [
+        ("vendor_configuration.gpu_type", EXTRA, None, "nvidia-tesla-t4", DEPLOYMENT_LINE)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -325,9 +329,9 @@ def test_scalar_fields(tmp_path: Path) -> None:
     body = "name: prod\nstatus: READY\nmodel_endpoint_id: ep_1"
     assert diffs(tmp_path, body, live(name="prod", status="READY", model_endpoint_id="ep_1")) == []
     assert diffs(tmp_path, body, live(name="canary", status="FAILED")) == [
+        ("model_endpoint_id", MISSING, "ep_1", None, 7),
         ("name", CHANGED, "prod", "canary", 5),
         ("status", CHANGED, "READY", "FAILED", 6),
-        ("model_endpoint_id", MISSING, "ep_1", None, 7),
     ]
 
 
@@ -399,9 +403,9 @@ def test_live_map_with_no_common_key_reports_each_key(tmp_path: Path) -> None:
     # deepdiff >= 8 would call the whole map "changed" when few keys are shared
     body = "deployment_metadata:\n  a: 1\n  b: 2"
     assert diffs(tmp_path, body, live(deployment_metadata={"c": 3}), strict=True) == [
-        ("deployment_metadata.c", EXTRA, None, 3, 5),
         ("deployment_metadata.a", MISSING, 1, None, 6),
         ("deployment_metadata.b", MISSING, 2, None, 7),
+        ("deployment_metadata.c", EXTRA, None, 3, 5),
     ]
 
 
@@ -435,8 +439,8 @@ def test_strict_reports_undeclared_free_form_keys_nested_too(tmp_path: Path) -> 
     )
     assert diffs(tmp_path, MAP, live_body) == []
     assert diffs(tmp_path, MAP, live_body, strict=True) == [
-        ("model_creation_parameters.z", EXTRA, None, [9], 5),
         ("model_creation_parameters.nested.d", EXTRA, None, 0, 7),
+        ("model_creation_parameters.z", EXTRA, None, [9], 5),
     ]
 
 
@@ -450,8 +454,84 @@ def test_strict_on_an_empty_declared_map(tmp_path: Path) -> None:
     ]
 
 
-def test_strict_leaves_undeclared_maps_alone(tmp_path: Path) -> None:
-    assert diffs(tmp_path, "name: whatever", live(deployment_metadata={"a": 1}), strict=True) == []
+def test_strict_reports_keys_of_an_undeclared_map(tmp_path: Path) -> None:
+    live_body = live(deployment_metadata={"a": 1})
+    assert diffs(tmp_path, "name: whatever", live_body) == []
+    assert diffs(tmp_path, "name: whatever", live_body, strict=True) == [
+        ("deployment_metadata.a", EXTRA, None, 1, DEPLOYMENT_LINE)
+    ]
+
+
+# What live has where the manifest declares no block at all (neither map nor vendor config).
+UNDECLARED_MAPS = {
+    "model_creation_parameters": {"z": 1, "nested": {"b": "x", "c": [1]}, "list": [1, 2]},
+    "deployment_metadata": {"team": "ml"},
+}
+UNDECLARED_VC = {
+    "vendor": "LLMENGINE",
+    "gpu_type": "nvidia-tesla-t4",  # no default, set
+    "checkpoint_path": "s3://a/",  # no default, set
+    "base_model_name": "llama",  # no default, set
+    "inference_framework_image_tag": "0.9.4",  # no default, set
+    "model_name": None,  # no default, not set
+    "cpus": 12,  # has a default, and differs from it
+    "memory": "1Ti",  # has a default, and differs from it
+    "num_shards": 4,  # has a default, equal to it
+    "brand_new_field": "x",  # unknown to the spec
+}
+
+
+def test_strict_reports_each_live_key_of_undeclared_free_form_maps(tmp_path: Path) -> None:
+    # one difference per top-level live key; a nested map is reported whole at that key
+    assert diffs(tmp_path, "name: whatever", live(**UNDECLARED_MAPS), strict=True) == [
+        ("deployment_metadata.team", EXTRA, None, "ml", DEPLOYMENT_LINE),
+        ("model_creation_parameters.list", EXTRA, None, [1, 2], DEPLOYMENT_LINE),
+        ("model_creation_parameters.nested", EXTRA, None, {"b": "x", "c": [1]}, DEPLOYMENT_LINE),
+        ("model_creation_parameters.z", EXTRA, None, 1, DEPLOYMENT_LINE),
+    ]
+    empty = live(model_creation_parameters={}, deployment_metadata=None)
+    assert diffs(tmp_path, "name: whatever", empty, strict=True) == []
+
+
+def test_strict_reports_set_no_default_fields_of_an_undeclared_vendor_configuration(
+    tmp_path: Path,
+) -> None:
+    assert diffs(
+        tmp_path, "name: whatever", live(vendor_configuration=UNDECLARED_VC), strict=True
+    ) == [
+        ("vendor_configuration.base_model_name", EXTRA, None, "llama", DEPLOYMENT_LINE),
+        ("vendor_configuration.checkpoint_path", EXTRA, None, "s3://a/", DEPLOYMENT_LINE),
+        ("vendor_configuration.gpu_type", EXTRA, None, "nvidia-tesla-t4", DEPLOYMENT_LINE),
+        (
+            "vendor_configuration.inference_framework_image_tag",
+            EXTRA,
+            None,
+            "0.9.4",
+            DEPLOYMENT_LINE,
+        ),
+    ]
+    # a live configuration without a vendor is read as LLMENGINE; LAUNCH has no such fields
+    no_vendor = live(vendor_configuration={"gpu_type": "nvidia-tesla-t4", "gpus": 2})
+    assert diffs(tmp_path, "name: whatever", no_vendor, strict=True) == [
+        ("vendor_configuration.gpu_type", EXTRA, None, "nvidia-tesla-t4", DEPLOYMENT_LINE)
+    ]
+    launch = live(vendor_configuration={"vendor": "LAUNCH", "max_workers": 9, "gpu_type": "x"})
+    assert diffs(tmp_path, "name: whatever", launch, strict=True) == []
+
+
+def test_undeclared_blocks_are_not_compared_without_strict(tmp_path: Path) -> None:
+    live_body = live(vendor_configuration=UNDECLARED_VC, **UNDECLARED_MAPS)
+    assert diffs(tmp_path, "name: whatever", live_body) == []
+    assert [path for path, *_ in diffs(tmp_path, "name: whatever", live_body, strict=True)] == [
+        "deployment_metadata.team",
+        "model_creation_parameters.list",
+        "model_creation_parameters.nested",
+        "model_creation_parameters.z",
+        "vendor_configuration.base_model_name",
+        "vendor_configuration.checkpoint_path",
+        "vendor_configuration.gpu_type",
+        "vendor_configuration.inference_framework_image_tag",
+    ]
 
 
 def test_strict_reports_set_no_default_vendor_fields_only(tmp_path: Path) -> None:
@@ -494,12 +574,12 @@ DRIFTY_LIVE = live(
     vendor_configuration={"vendor": "LLMENGINE", "max_workers": 2, "memory": "32Gi"},
     deployment_metadata={"team": {"lead": "bob", "size": 4}},
 )
-ALL_PATHS = [
+ALL_PATHS = [  # sorted by path
+    "deployment_metadata.team.lead",
+    "deployment_metadata.team.size",
     "name",
     "vendor_configuration.max_workers",
     "vendor_configuration.memory",
-    "deployment_metadata.team.lead",
-    "deployment_metadata.team.size",
 ]
 
 
@@ -510,19 +590,19 @@ def paths(found: list[tuple[str, DiffKind, Any, Any, int]]) -> list[str]:
 def test_all_drift_without_ignores(tmp_path: Path) -> None:
     found = diffs(tmp_path, DRIFTY, DRIFTY_LIVE)
     assert paths(found) == ALL_PATHS
-    assert [line for *_, line in found] == [5, 8, 9, 11, 11]
-    assert found[2] == ("vendor_configuration.memory", CHANGED, "64Gi", "32Gi", 9)
+    assert [line for *_, line in found] == [11, 11, 5, 8, 9]
+    assert found[4] == ("vendor_configuration.memory", CHANGED, "64Gi", "32Gi", 9)
 
 
 @pytest.mark.parametrize(
     ("pattern", "left"),
     [
-        ("name", ALL_PATHS[1:]),
-        ("vendor_configuration", ["name", *ALL_PATHS[3:]]),
-        ("vendor_configuration.*", ["name", *ALL_PATHS[3:]]),
+        ("name", [p for p in ALL_PATHS if p != "name"]),
+        ("vendor_configuration", ALL_PATHS[:3]),
+        ("vendor_configuration.*", ALL_PATHS[:3]),
         ("*.memory", [p for p in ALL_PATHS if p != "vendor_configuration.memory"]),
         ("deployment_metadata.*.lead", [p for p in ALL_PATHS if not p.endswith("lead")]),
-        ("deployment_metadata.team", ALL_PATHS[:3]),
+        ("deployment_metadata.team", ALL_PATHS[2:]),
         ("*", []),
         ("vendor_configuration.max_workers.deeper", ALL_PATHS),
         ("vendor", ALL_PATHS),
@@ -585,10 +665,27 @@ def test_unknown_live_fields_are_never_reported(tmp_path: Path) -> None:
     assert diffs(tmp_path, body, live_body, strict=True) == []
 
 
-def test_differences_are_sorted_by_line(tmp_path: Path) -> None:
-    body = "deployment_metadata:\n  a: 1\nname: prod"
-    found = diffs(tmp_path, body, live(name="x", deployment_metadata={"a": 2}))
-    assert [(p, line) for p, *_, line in found] == [
-        ("deployment_metadata.a", 6),
-        ("name", 7),
+def test_differences_are_sorted_by_path_not_by_line(tmp_path: Path) -> None:
+    body = (
+        "name: prod\n"  # 5
+        "deployment_metadata:\n"  # 6
+        "  b: 1\n"  # 7
+        "  a: 2\n"  # 8
+        "vendor_configuration:\n"  # 9
+        "  vendor: LLMENGINE\n"  # 10
+        "  memory: 64Gi\n"  # 11
+        "  max_workers: 4"  # 12
+    )
+    live_body = live(
+        name="canary",
+        deployment_metadata={"a": 3, "b": 4},
+        vendor_configuration={"vendor": "LLMENGINE", "memory": "32Gi", "max_workers": 2, "cpus": 8},
+    )
+    assert diffs(tmp_path, body, live_body) == [
+        ("deployment_metadata.a", CHANGED, 2, 3, 8),
+        ("deployment_metadata.b", CHANGED, 1, 4, 7),
+        ("name", CHANGED, "prod", "canary", 5),
+        ("vendor_configuration.cpus", CHANGED, 3, 8, DEPLOYMENT_LINE),
+        ("vendor_configuration.max_workers", CHANGED, 4, 2, 12),
+        ("vendor_configuration.memory", CHANGED, "64Gi", "32Gi", 11),
     ]

@@ -584,3 +584,25 @@ def test_invalid_example(path: Path) -> None:
 def test_every_invalid_example_has_an_expected_file() -> None:
     expected = {p.stem for p in (MANIFESTS / "invalid").glob("*.expected")}
     assert expected == {p.stem for p in example_files("invalid")}
+
+
+def test_non_finite_quantity_is_refused(tmp_path: Path) -> None:
+    text = (
+        "version: 1\ndeployments:\n  - model_instance_id: a\n    deployment_id: b\n"
+        "    vendor_configuration: {vendor: LLMENGINE, memory: .inf}\n"
+    )
+    assert problems(tmp_path, text) == [
+        "5:47: deployments[0].vendor_configuration.memory: expected a quantity such as "
+        "'8Gi' (a string) or a number, got the number inf"
+    ]
+
+
+def test_duplicate_is_reported_even_when_its_file_has_other_problems(tmp_path: Path) -> None:
+    text = (
+        "version: 1\ndeployments:\n  - model_instance_id: a\n    deployment_id: b\n"
+        "    nmae: x\n  - model_instance_id: a\n    deployment_id: b\n"
+    )
+    found = problems(tmp_path, text)
+    assert len(found) == 2
+    assert found[1].startswith("6:5: duplicate deployment a/b: already declared at ")
+    assert found[1].endswith("m.yaml:3:5")

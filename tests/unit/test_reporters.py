@@ -340,8 +340,7 @@ def test_json_report_v1() -> None:
         "kind": "http",
         "message": "HTTP 503 after 3 retries",
         "http_status": 503,
-        "attempts": 4,
-    }
+    }  # exactly DESIGN's error object: the attempts are in the message
 
 
 def test_json_version_is_the_package_version(monkeypatch: pytest.MonkeyPatch) -> None:
