@@ -44,6 +44,8 @@ def _whole(value: int | float) -> int | float:
 
 # JSON Schema counts 4.0 as an integer, and DESIGN compares numbers by value, so 4.0 is allowed.
 WholeNumber = Annotated[StrictInt | StrictFloat, AfterValidator(_whole)]
+
+
 def _finite(value: str | int | float) -> str | int | float:
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("not a finite number")

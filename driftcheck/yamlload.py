@@ -13,6 +13,8 @@ event stream, iteratively, so that:
 
 from __future__ import annotations
 
+import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,12 +79,75 @@ class _Collection:
         self.key: Any = None
         self.key_pos: Position = start
         self.has_key = False
-        self.keys: dict[Any, Position] = {}
+        self.keys: dict[tuple[type, Any], Position] = {}
         self.merges: list[tuple[dict[str, Any], Position]] = []
         self.mapping: dict[Any, Any] = {}
 
 
-_constructor = yaml.SafeLoader("")  # used only to turn resolved scalars into values
+class _CoreResolver(yaml.resolver.BaseResolver):
+    """YAML 1.2 core schema for plain scalars, as JSON sees the same values.
+
+    PyYAML resolves YAML 1.1, where ``on``/``no`` are booleans, ``010`` is 8 and ``1e3`` is a
+    string: each of those would drift forever against the JSON the API returns (``"on"``,
+    ``10``, ``1000``). Under the core schema only ``true``/``false`` are booleans, integers are
+    decimal (or ``0o``/``0x``), and ``1e3`` is a number.
+    """
+
+
+for _tag, _pattern, _first in (
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    (
+        "float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        "-+0123456789.",
+    ),
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("merge", r"^(?:<<)$", "<"),
+):
+    _CoreResolver.add_implicit_resolver(_CORE + _tag, re.compile(_pattern), list(_first))
+
+
+_PLAIN = _CoreResolver()
+
+
+def reads_as_string(text: str) -> bool:
+    """Whether ``text`` written as a plain (unquoted) scalar loads back as that string."""
+    tag = _PLAIN.resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    return bool(tag == _CORE + "str")
+
+
+def _core_int(text: str) -> int:
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    return int(text)  # decimal, also with leading zeros and an explicit !!int
+
+
+def _core_float(text: str) -> float:
+    lowered = text.lower()
+    if lowered.endswith(".inf"):
+        return float("-inf") if lowered.startswith("-") else float("inf")
+    if lowered == ".nan":
+        return float("nan")
+    return float(text)
+
+
+def _core_bool(text: str) -> bool:
+    if text.lower() not in ("true", "false"):
+        raise ValueError(f"not a boolean: {text!r}")
+    return text.lower() == "true"
+
+
+_BUILDERS: dict[str, Any] = {
+    _CORE + "int": _core_int,
+    _CORE + "float": _core_float,
+    _CORE + "bool": _core_bool,
+    _CORE + "null": lambda text: None,
+}
+_CONSTRUCTED: dict[tuple[str, str], Any] = {}  # (tag, text) -> value, for non-string scalars
 
 
 def _scalar(event: yaml.ScalarEvent, resolver: yaml.resolver.BaseResolver) -> tuple[Any, str]:
@@ -97,8 +162,22 @@ def _scalar(event: yaml.ScalarEvent, resolver: yaml.resolver.BaseResolver) -> tu
     if tag in (_CORE + "str", _CORE + "timestamp", _MERGE_TAG):
         # timestamps stay strings: the API speaks JSON, where dates are strings
         return event.value, tag
-    node = yaml.ScalarNode(tag, event.value)
-    return _constructor.construct_object(node), tag
+    # Numbers, booleans and nulls repeat a lot and are immutable: construct each text once.
+    # (Calling the tag's constructor directly also skips construct_object's bookkeeping, which
+    # would keep every node of every file alive in the shared constructor.)
+    key = (tag, event.value)
+    value = _CONSTRUCTED.get(key, _CONSTRUCTED)
+    if value is _CONSTRUCTED:
+        try:
+            value = _BUILDERS[tag](event.value)
+        except ValueError:  # an explicit tag on text that is not of its kind: !!int "x"
+            line, col = _pos(event.start_mark)
+            raise YamlError(
+                f"{event.value!r} is not a valid {_short_tag(tag)}", line, col
+            ) from None
+        if len(_CONSTRUCTED) < 10_000:
+            _CONSTRUCTED[key] = value
+    return value, tag
 
 
 def _short_tag(tag: str | None) -> str:
@@ -116,7 +195,7 @@ def load(text: str | bytes) -> Document:
         size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_FILE_BYTES:
         raise YamlError(f"file is too large (over {MAX_FILE_BYTES} bytes)")
-    resolver = yaml.resolver.Resolver()
+    resolver = _CoreResolver()
     locations: dict[Path, Position] = {}
     anchors: dict[str, tuple[Any, int]] = {}
     stack: list[_Collection] = []
@@ -137,11 +216,13 @@ def load(text: str | bytes) -> Document:
         if not parent.has_key:
             if isinstance(value, (dict, list)):
                 raise YamlError("mapping keys must be plain scalars", *start)
-            if value in parent.keys and tag != _MERGE_TAG:
-                first = parent.keys[value][0]
+            # keyed by type too: true and 1 are different keys (and wrong ones, reported later)
+            identity = (type(value), value)
+            if identity in parent.keys and tag != _MERGE_TAG:
+                first = parent.keys[identity][0]
                 raise YamlError(f"duplicate key {value!r} (first defined on line {first})", *start)
             parent.key, parent.key_pos, parent.has_key = value, start, True
-            parent.keys[value] = start
+            parent.keys[identity] = start
             if tag == _MERGE_TAG:
                 parent.key = _MergeKey
             return
@@ -182,7 +263,8 @@ def load(text: str | bytes) -> Document:
                 start = _pos(event.start_mark)
                 value, tag = _scalar(event, resolver)
                 if _expects_key(stack):
-                    attach(value, 1, start, tag)
+                    # keys repeat in every deployment: one string object each saves memory
+                    attach(sys.intern(value) if type(value) is str else value, 1, start, tag)
                     continue
                 child_path(start)
                 if event.anchor:

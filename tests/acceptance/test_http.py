@@ -351,3 +351,35 @@ def test_server_error_message_reads_like_the_design_example(
     )
     result = run_check(one)
     assert "! mi_1/dep_1 error: HTTP 503 after 3 retries\n" in result.stdout
+
+
+def test_key_echoed_by_the_server_is_redacted(emulator: Emulator, run_check: Any, one: str) -> None:
+    body = {"detail": f"key {API_KEY} is not allowed here"}
+    emulator.script("mi_1", "dep_1", Reply(status=422, body=body))
+    result = run_check(one)  # invoke() itself asserts the key is in no output
+    assert "HTTP 422: key *** is not allowed here" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://user:secret@api.example.com", "credentials in the base URL are not supported"),
+        ("http://127.0.0.1:99999", "invalid base URL 'http://127.0.0.1:99999'"),
+        ("https://[::1", "invalid base URL 'https://[::1'"),
+        ("ftp://api.example.com", "expected https://host[:port]"),
+    ],
+)
+def test_bad_base_urls_are_clear_errors(manifest: Any, url: str, message: str) -> None:
+    result = invoke(["check", manifest(ONE), "--base-url", url], {"SGP_API_KEY": API_KEY})
+    assert result.code == 1
+    assert message in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_body_nested_past_the_parser_is_invalid_response(
+    emulator: Emulator, run_check: Any, one: str
+) -> None:
+    emulator.script("mi_1", "dep_1", Reply(body="[" * 100_000 + "]" * 100_000))
+    result = run_check(one, "--format", "json")
+    assert result.code == 1
+    assert only_error(result)["kind"] == "invalid_response"

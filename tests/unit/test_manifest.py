@@ -394,7 +394,7 @@ def test_non_string_keys_nested_in_a_free_form_map(tmp_path: Path) -> None:
     text = (
         HEAD + "    deployment_metadata:\n"  # 5
         "      outer:\n"  # 6
-        "        yes: 1\n"  # 7: YAML 1.1 reads `yes` as true
+        "        true: 1\n"  # 7: a boolean key, not a string
         "      items:\n"  # 8
         "        - {~: x}\n"  # 9
     )

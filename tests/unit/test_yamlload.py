@@ -265,3 +265,37 @@ def test_position_falls_back_to_the_nearest_ancestor() -> None:
     assert doc.position(("d", "c")) == (3, 1)  # inside an alias: the alias's key
     assert doc.position(("nowhere", "at", "all")) == (1, 1)
     assert doc.position(()) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("on", "on"),
+        ("yes", "yes"),
+        ("NO", "NO"),
+        ("true", True),
+        ("False", False),
+        ("1e3", 1000.0),
+        ("010", 10),
+        ("0o17", 15),
+        ("0x1F", 31),
+        ("1_000", "1_000"),
+        ("12:30", "12:30"),
+        ("~", None),
+        ("-.inf", float("-inf")),
+    ],
+)
+def test_plain_scalars_follow_the_yaml_1_2_core_schema(text: str, value: object) -> None:
+    """As JSON sees them: YAML 1.1's `on` = true or `1e3` = "1e3" would drift forever."""
+    loaded = load(f"a: {text}\n").data["a"]
+    assert loaded == value and type(loaded) is type(value)
+
+
+def test_explicit_tag_on_wrong_text_is_an_error() -> None:
+    with pytest.raises(YamlError, match="'x' is not a valid !!int"):
+        load('a: !!int "x"\n')
+
+
+def test_true_and_1_are_not_reported_as_duplicate_keys() -> None:
+    # both are wrong (non-string) keys, which validation reports; "duplicate True" was a lie
+    assert "m" in load("m: {1: a, true: b}\n").data
