@@ -326,6 +326,11 @@ def _validate(
     items = data.get("deployments")
     if not isinstance(items, list):
         return [], problems
+    # one pass over the positions, not one per deployment (that was quadratic in the file)
+    lines_by_item: dict[int, dict[tuple[str | int, ...], int]] = {}
+    for path, position in document.locations.items():
+        if len(path) > 2 and path[0] == "deployments" and isinstance(path[1], int):
+            lines_by_item.setdefault(path[1], {})[path[2:]] = position[0]
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             continue
@@ -337,11 +342,7 @@ def _validate(
         mi, dep = item.get("model_instance_id"), item.get("deployment_id")
         if not (isinstance(mi, str) and mi and isinstance(dep, str) and dep):
             continue
-        lines = {
-            path[2:]: position[0]
-            for path, position in document.locations.items()
-            if path[:2] == base and len(path) > 2
-        }
+        lines = lines_by_item.get(index, {})
         declared = {
             k: v
             for k, v in item.items()
