@@ -12,6 +12,7 @@ import email.utils
 import functools
 import ipaddress
 import json
+import os
 import random
 import sys
 import time
@@ -236,6 +237,24 @@ class ApiSource:
         parts = urlsplit(settings.base_url)
         self._origin = (parts.scheme, parts.hostname, parts.port)
         self._prefix = settings.base_url.rstrip("/")
+        self._tls = self._tls_context(parts.scheme, not is_loopback(parts.hostname or ""))
+
+    def _tls_context(self, scheme: str, trust_env: bool) -> Any:
+        """One TLS context shared by every connection (each costs tens of ms to build);
+        ``False`` for plain http, where no TLS can happen (redirects never leave the origin)."""
+        if scheme == "http":
+            return False
+        import ssl
+
+        bundle = self.settings.ca_bundle
+        try:
+            if bundle:
+                return ssl.create_default_context(cafile=bundle)
+            import httpx
+
+            return httpx.create_ssl_context(trust_env=trust_env)
+        except (OSError, ssl.SSLError) as exc:
+            raise SourceError(f"cannot use --ca-bundle {bundle}: {exc}") from None
 
     def headers(self) -> dict[str, str]:
         headers = {
@@ -254,15 +273,15 @@ class ApiSource:
         parts = urlsplit(settings.base_url)
         # proxies from the environment must not capture requests meant for loopback
         trust_env = not is_loopback(parts.hostname or "")
-        # One TLS context shared by every connection (each costs tens of ms to build); none for
-        # plain http, where no TLS can happen (redirects never leave the origin).
-        verify: Any = False
-        if parts.scheme != "http":
-            verify = httpx.create_ssl_context(
-                verify=settings.ca_bundle or True, trust_env=trust_env
-            )
+        verify = self._tls
+
+        # The lean transport unless the environment routes this host through a proxy, which
+        # only httpx's own transport speaks.
+        lean = not (trust_env and _proxy_configured())
 
         def make() -> Any:
+            from driftcheck.transport import StreamTransport
+
             return httpx.AsyncClient(
                 headers=self.headers(),
                 timeout=httpx.Timeout(settings.timeout),
@@ -270,6 +289,7 @@ class ApiSource:
                 verify=verify,
                 follow_redirects=False,
                 trust_env=trust_env,
+                transport=StreamTransport(verify or None) if lean else None,
             )
 
         return _ClientPool(make, connections)
@@ -534,6 +554,11 @@ async def bounded_map(
 
     await asyncio.gather(*(worker() for _ in range(max(1, workers))))
     return results
+
+
+def _proxy_configured() -> bool:
+    names = ("https_proxy", "http_proxy", "all_proxy")
+    return any(os.environ.get(name) or os.environ.get(name.upper()) for name in names)
 
 
 class _ClientPool:

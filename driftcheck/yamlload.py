@@ -162,9 +162,7 @@ def _scalar(event: yaml.ScalarEvent, resolver: yaml.resolver.BaseResolver) -> tu
     if tag in (_CORE + "str", _CORE + "timestamp", _MERGE_TAG):
         # timestamps stay strings: the API speaks JSON, where dates are strings
         return event.value, tag
-    # Numbers, booleans and nulls repeat a lot and are immutable: construct each text once.
-    # (Calling the tag's constructor directly also skips construct_object's bookkeeping, which
-    # would keep every node of every file alive in the shared constructor.)
+    # Numbers, booleans and nulls repeat a lot and are immutable: build each text once.
     key = (tag, event.value)
     value = _CONSTRUCTED.get(key, _CONSTRUCTED)
     if value is _CONSTRUCTED:

@@ -28,6 +28,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import stat
 import struct
 import sys
@@ -272,8 +273,11 @@ class Emulator:
         api_key: str | None = None,
         account_ids: Iterable[str] | None = None,
         record: bool = True,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         _require_loopback(host)
+        # with a server TLS context the emulator speaks https (tests of --ca-bundle and TLS)
+        self.ssl_context = ssl_context
         self.host = host
         self.port = port
         self.latency = latency
@@ -431,14 +435,20 @@ class Emulator:
         self._stop_event = asyncio.Event()
         try:
             server = await asyncio.start_server(
-                self._handle, self.host, self.port, limit=_MAX_HEAD, backlog=1024
+                self._handle,
+                self.host,
+                self.port,
+                limit=_MAX_HEAD,
+                backlog=1024,
+                ssl=self.ssl_context,
             )
         except OSError as exc:
             self._start_error = exc
             return
         self.port = server.sockets[0].getsockname()[1]
         netloc = f"[{self.host}]" if ":" in self.host else self.host
-        self.url = f"http://{netloc}:{self.port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        self.url = f"{scheme}://{netloc}:{self.port}"
         self._ready.set()
         try:
             await self._stop_event.wait()

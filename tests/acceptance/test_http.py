@@ -383,3 +383,34 @@ def test_body_nested_past_the_parser_is_invalid_response(
     result = run_check(one, "--format", "json")
     assert result.code == 1
     assert only_error(result)["kind"] == "invalid_response"
+
+
+def test_https_with_ca_bundle_and_verification_on(manifest: Any, tmp_path: Any) -> None:
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server)
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    with Emulator([make_deployment("mi_1", "dep_1")], ssl_context=server) as emu:
+        env = {"SGP_API_KEY": API_KEY, "SGP_CLIENT_BASE_URL": emu.url}
+        trusted = invoke(["check", manifest(ONE), "--ca-bundle", str(bundle)], env)
+        assert trusted.code == 0, trusted.stdout
+        untrusted = invoke(["check", manifest(ONE), "--retries", "0", "--format", "json"], env)
+        assert untrusted.code == 1
+        assert only_error(untrusted)["kind"] == "network"
+        assert "CERTIFICATE_VERIFY_FAILED" in only_error(untrusted)["message"]
+
+
+def test_unusable_ca_bundle_is_a_clear_error(manifest: Any, tmp_path: Any) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not a certificate\n")
+    result = invoke(
+        ["check", manifest(ONE), "--base-url", "https://127.0.0.1:9", "--ca-bundle", str(bundle)],
+        {"SGP_API_KEY": API_KEY},
+    )
+    assert result.code == 1
+    assert f"cannot use --ca-bundle {bundle}" in result.stderr
