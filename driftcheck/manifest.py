@@ -58,15 +58,7 @@ Quantity = Annotated[
     Field(description="Kubernetes quantity such as 8Gi, 8192Mi or 8589934592"),
 ]
 NonEmpty = Annotated[StrictStr, Field(min_length=1)]
-GpuType = Literal[
-    "nvidia-tesla-t4",
-    "nvidia-ampere-a10",
-    "nvidia-ampere-a100",
-    "nvidia-ampere-a100e",
-    "nvidia-hopper-h100",
-    "nvidia-hopper-h100-1g20gb",
-    "nvidia-hopper-h100-3g40gb",
-]
+GpuType = spec.GpuType
 
 
 def optional(description: str, alias: str | None = None) -> Any:

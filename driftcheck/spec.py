@@ -7,7 +7,7 @@ models, the normalizer and the diff all read them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
@@ -15,7 +15,8 @@ LAUNCH = "LAUNCH"
 LLMENGINE = "LLMENGINE"
 VENDORS = (LAUNCH, LLMENGINE)
 
-GPU_TYPES = (
+# The spec's GPUType enum: the manifest model validates against it, messages list it.
+GpuType = Literal[
     "nvidia-tesla-t4",
     "nvidia-ampere-a10",
     "nvidia-ampere-a100",
@@ -23,7 +24,8 @@ GPU_TYPES = (
     "nvidia-hopper-h100",
     "nvidia-hopper-h100-1g20gb",
     "nvidia-hopper-h100-3g40gb",
-)
+]
+GPU_TYPES: tuple[str, ...] = get_args(GpuType)
 
 NO_DEFAULT: Any = object()
 
