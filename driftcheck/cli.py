@@ -682,8 +682,11 @@ def snapshot(
     if output == "-":
         click.echo(text, nl=False)
     else:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        try:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            return fail(f"cannot write {output}: {exc.strerror or exc}")
     failures = [(k, o) for k, o in zip(keys, outcomes, strict=True) if isinstance(o, Failed)]
     for (mi, dep), outcome in failures:
         fail(f"{mi}/{dep} not recorded: {outcome.error.message}")
