@@ -6,6 +6,7 @@ One command, from the repository root, with driftcheck installed in the running 
     python benchmarks/run.py --quick          # tiny N, ~15 s (the smoke test runs this)
     python benchmarks/run.py --json out.json  # also write the raw figures
     python benchmarks/run.py --repeat 5       # runs per check scenario (median shown)
+    python benchmarks/run.py --only list-vs-get   # just the --fetch list vs get scenario
 
 Each scenario starts the loopback emulator (``tests/emulator.py``) as its own process with N
 generated deployments and a fixed latency per request, writes a matching manifest (every
@@ -30,6 +31,10 @@ Scenarios (full mode):
   loop with the official ``scale-gp`` SDK plus a plain DeepDiff; falls back to a plain httpx loop,
   and says so in the row, when the SDK is not installed: ``pip install -e '.[bench]'``);
 * 1k, 5k, 10k at 0 ms: CPU per deployment, peak RSS and linear growth;
+* 10,000 at 50 ms with ``--concurrency 32``, ``--fetch list`` against ``--fetch get`` (issue 6):
+  wall time and the number of HTTP requests the emulator served, each run against a fresh
+  emulator that prints ``REQUESTS <n>`` when it stops (target: >= 20 x fewer requests and >= 5 x
+  less wall time with ``list``);
 * ``driftcheck --version`` and ``driftcheck validate manifests/example.yaml`` (median of 10);
 * the emulator's own capacity, served to a separate httpx load generator at concurrency 32, with
   the emulator's CPU per request, so the table shows the emulator is not the bottleneck.
@@ -50,6 +55,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import selectors
 import signal
 import statistics
@@ -58,7 +64,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -189,6 +195,8 @@ class EmulatorProcess:
             start_new_session=True,
         )
         _LIVE.add(self.proc)
+        # requests served, from the emulator's last line ``REQUESTS <n>``; set by close()
+        self.requests_served: int | None = None
         try:
             self.url = self._wait_ready(start_timeout)
         except BaseException:
@@ -240,6 +248,12 @@ class EmulatorProcess:
                 _kill_group(self.proc)
                 self.proc.wait(timeout=10)
         if self.proc.stdout is not None:
+            with contextlib.suppress(OSError, ValueError):
+                # The process has exited, so this ends; _wait_ready read only up to READY\n.
+                for line in self.proc.stdout.read().decode("utf-8", "replace").splitlines():
+                    word, _, count = line.partition(" ")
+                    if word == "REQUESTS" and count.strip().isdigit():
+                        self.requests_served = int(count)
             self.proc.stdout.close()
         self.stderr.close()
         _LIVE.discard(self.proc)
@@ -328,6 +342,7 @@ class Row:
     mode: str = ""  # "get", "auto" or "" (driftcheck without --fetch)
     runs: list[dict[str, float]] = field(default_factory=list)
     best_wall: float | None = None  # the fastest run: the least disturbed on a shared machine
+    requests: int | None = None  # HTTP requests the emulator served in the shown run
 
     @property
     def ideal(self) -> float | None:
@@ -399,6 +414,7 @@ def driftcheck_command() -> list[str]:
 
 MODE_LABELS = {
     "get": "check --fetch get",
+    "list": "check --fetch list",
     "auto": "check (default: --fetch auto)",
     "": "check",
 }
@@ -412,6 +428,7 @@ class Bench:
         # Bytecode is cached (as in any installed copy) in a private directory, so the runs
         # neither pay for compiling driftcheck each time nor write into the work tree.
         self.pycache = workdir / "pycache"
+        self.fetch_choices: list[str] = []
         self.modes = self._modes()
 
     def env(self, **extra: str) -> dict[str, str]:
@@ -432,6 +449,8 @@ class Bench:
         )
         if help_run.returncode != 0:
             raise RuntimeError(f"driftcheck check --help failed: {help_run.stderr.strip()}")
+        choices = re.search(r"--fetch \[([a-z|]+)\]", help_run.stdout)
+        self.fetch_choices = choices.group(1).split("|") if choices else []
         return ["get", "auto"] if "--fetch" in help_run.stdout else [""]
 
     def manifest(self, n: int) -> Path:
@@ -446,7 +465,7 @@ class Bench:
             [*driftcheck_command(), "validate", str(EXAMPLE_MANIFEST)], env=self.env(), timeout=60
         )
         with EmulatorProcess(5, 0.0) as emu:
-            for mode in self.modes:
+            for mode in [*self.modes, *(["list"] if "list" in self.fetch_choices else [])]:
                 self._check_once(emu, 5, 4, mode, timeout=60)
 
     # -- driftcheck check ----------------------------------------------------------------------
@@ -517,6 +536,61 @@ class Bench:
             if mode == "auto":
                 models = -(-n // 100)
                 row.notes.append(f"from list pages of {models:,} model instance(s), 100 each")
+        return row
+
+    def counted(self, key: str, n: int, latency: float, concurrency: int, mode: str) -> Row:
+        """Like :meth:`check`, but each run gets a fresh emulator, so that the ``REQUESTS``
+        line it prints on exit counts the HTTP requests of that one run."""
+        scenario = f"{MODE_LABELS[mode]}: {n:,} @ {latency * 1000:g} ms, C={concurrency}"
+        row = Row(scenario, n, latency, concurrency, key=key, mode=mode)
+        if mode not in self.fetch_choices:
+            row.ok = False
+            row.notes.append(f"this driftcheck has no --fetch {mode}")
+            return row
+        self.manifest(n)
+        timeout = 60 + 10 * n * latency / concurrency + 0.05 * n
+        runs: list[tuple[Measurement, int | None, float | None]] = []
+        for _ in range(self.repeat):
+            with EmulatorProcess(n, latency) as emu:
+                before = emu.cpu_seconds()
+                run = self._check_once(emu, n, concurrency, mode, timeout)
+                after = emu.cpu_seconds()
+            busy = None
+            if before is not None and after is not None and run.wall > 0:
+                busy = (after - before) / run.wall
+            runs.append((run, emu.requests_served, busy))
+            problem = self._verify_check(run, n)
+            if problem is None and emu.requests_served is None:
+                problem = "the emulator printed no REQUESTS line"
+            if problem:
+                row.ok = False
+                row.notes.append(problem)
+                break
+        ordered = sorted(runs, key=lambda r: r[0].wall)
+        chosen, requests, busy = ordered[(len(ordered) - 1) // 2]  # the median run, as in check()
+        row.wall, row.cpu, row.rss_mb = chosen.wall, chosen.cpu, chosen.maxrss_kb / 1024
+        row.best_wall = min(r.wall for r, _, _ in runs)
+        row.emulator_cpu = busy
+        row.requests = requests
+        row.runs = [
+            {
+                "wall": r.wall,
+                "cpu": r.cpu,
+                "maxrss_kb": r.maxrss_kb,
+                "returncode": r.returncode,
+                "requests": -1 if count is None else count,
+            }
+            for r, count, _ in runs
+        ]
+        if row.ok:
+            counts = sorted({count for _, count, _ in runs if count is not None})
+            row.notes.append(
+                f"{requests:,} HTTP requests served"
+                + ("" if len(counts) == 1 else f" (runs: {', '.join(f'{c:,}' for c in counts)})")
+            )
+            if len(runs) > 1:
+                row.notes.append(f"median of {len(runs)} runs (min {row.best_wall:.3f} s)")
+            row.notes.append(f"{n / chosen.wall:,.0f} deployments/s")
         return row
 
     @staticmethod
@@ -677,6 +751,7 @@ class Plan:
     linear: list[int]
     linear_concurrency: int
     startup_runs: int
+    list_vs_get: tuple[int, float, int] | None = None  # N, latency, concurrency (issue 6)
 
 
 FULL = Plan(
@@ -686,6 +761,7 @@ FULL = Plan(
     linear=[1000, 5000, 10000],
     linear_concurrency=32,
     startup_runs=10,
+    list_vs_get=(10_000, 0.05, 32),
 )
 
 QUICK = Plan(
@@ -715,7 +791,10 @@ def machine() -> dict[str, Any]:
     }
 
 
-def run_plan(plan: Plan, bench: Bench, show: bool) -> list[Row]:
+ONLY = ("list-vs-get",)  # scenarios --only can pick
+
+
+def run_plan(plan: Plan, bench: Bench, show: bool, only: str | None = None) -> list[Row]:
     rows: list[Row] = []
 
     def add(row: Row) -> Row:
@@ -728,6 +807,9 @@ def run_plan(plan: Plan, bench: Bench, show: bool) -> list[Row]:
     if show:
         print("warming up (bytecode cache, manifests) ...", file=sys.stderr)
     bench.warm_up()
+    if only == "list-vs-get":
+        add_list_vs_get(plan, bench, add)
+        return rows
     add(bench.capacity(plan.capacity_requests))
     for key, n, latency, concurrency in plan.checks:
         for mode in bench.modes:
@@ -750,6 +832,7 @@ def run_plan(plan: Plan, bench: Bench, show: bool) -> list[Row]:
                 row.notes.insert(0, f"{row.wall * 1e3 / n:.3f} ms wall/deployment")
             add(row)
 
+    add_list_vs_get(plan, bench, add)
     add(bench.startup("version", "driftcheck --version", ["--version"], plan.startup_runs))
     add(
         bench.startup(
@@ -760,6 +843,22 @@ def run_plan(plan: Plan, bench: Bench, show: bool) -> list[Row]:
         )
     )
     return rows
+
+
+def add_list_vs_get(plan: Plan, bench: Bench, add: Callable[[Row], Row]) -> None:
+    """Issue 6: the same 10k check with one GET per deployment and from list pages."""
+    if plan.list_vs_get is None:
+        return
+    n, latency, concurrency = plan.list_vs_get
+    get = add(bench.counted("list-vs-get", n, latency, concurrency, "get"))
+    listed = bench.counted("list-vs-get", n, latency, concurrency, "list")
+    if listed.ok and get.ok and listed.requests and get.requests and listed.wall and get.wall:
+        listed.notes.insert(
+            0,
+            f"vs --fetch get: {get.requests / listed.requests:,.1f}x fewer requests, "
+            f"{get.wall / listed.wall:.1f}x less wall time",
+        )
+    add(listed)
 
 
 Target = tuple[str, str, bool, str]  # (target, mode, passed, measured)
@@ -830,6 +929,27 @@ def targets(rows: list[Row]) -> list[Target]:
                         f"1k→5k: {low * 1e3:.3f}, 5k→10k: {high * 1e3:.3f}",
                     )
                 )
+    get, listed = find("list-vs-get", "get"), find("list-vs-get", "list")
+    if get and listed and get.requests and listed.requests and get.wall and listed.wall:
+        shape = f"{get.n:,} @ {(get.latency or 0) * 1000:g} ms, C={get.concurrency}"
+        fewer = get.requests / listed.requests
+        faster = get.wall / listed.wall
+        out.append(
+            (
+                f"{shape}: ≥ 20x fewer requests with --fetch list than --fetch get",
+                "list vs get",
+                fewer >= 20,
+                f"{fewer:,.1f}x ({get.requests:,} / {listed.requests:,} requests)",
+            )
+        )
+        out.append(
+            (
+                f"{shape}: ≥ 5x less wall time with --fetch list than --fetch get",
+                "list vs get",
+                faster >= 5,
+                f"{faster:.1f}x ({get.wall:.2f} s / {listed.wall:.2f} s)",
+            )
+        )
     row = find("version", "")
     if row and row.wall is not None:
         out.append(
@@ -883,7 +1003,15 @@ def main(argv: list[str] | None = None) -> int:
         help="runs per check scenario; the median run is shown (default 3, with --quick 1)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.add_argument(
+        "--only",
+        choices=ONLY,
+        help="run just this full-mode scenario (list-vs-get: 10,000 @ 50 ms, C=32, --fetch "
+        "list vs --fetch get, with the HTTP requests each served) and its targets",
+    )
     args = parser.parse_args(argv)
+    if args.only and args.quick:
+        parser.error("--only runs a full-mode scenario; it cannot be combined with --quick")
 
     atexit.register(_cleanup)
     signal.signal(signal.SIGTERM, _on_sigterm)
@@ -893,7 +1021,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="driftcheck-bench-") as tmp:
         try:
             bench = Bench(Path(tmp), repeat)
-            rows = run_plan(plan, bench, show=not args.quiet)
+            rows = run_plan(plan, bench, show=not args.quiet, only=args.only)
         finally:
             _cleanup()
     checks = [] if args.quick else targets(rows)
@@ -901,6 +1029,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         document = {
             "mode": "quick" if args.quick else "full",
+            "only": args.only,
             "machine": info,
             "rows": [row.as_dict() for row in rows],
             "targets": [

@@ -120,8 +120,9 @@ def parse_live(body: Any, model_instance_id: str, deployment_id: str) -> dict[st
 
     if not isinstance(body, dict):
         raise InvalidResponse(f"expected a JSON object, got {_json_type(body)}")
-    if _deeper_than(body, MAX_LIVE_DEPTH):
-        # comparing and reporting recurse; refuse here rather than crash the whole run
+    if any(_deeper_than(body.get(name), MAX_LIVE_DEPTH - 1) for name in _COMPARED):
+        # comparing and reporting recurse into these (and only these) fields: refuse here
+        # rather than crash the whole run
         raise InvalidResponse(f"nested deeper than {MAX_LIVE_DEPTH} levels")
     try:
         parsed = LiveDeployment.model_validate(body)
@@ -138,6 +139,7 @@ def parse_live(body: Any, model_instance_id: str, deployment_id: str) -> dict[st
 
 
 MAX_LIVE_DEPTH = 128
+_COMPARED = (*SCALAR_FIELDS, *FREEFORM_FIELDS, "vendor_configuration")
 
 
 def _deeper_than(value: Any, limit: int) -> bool:

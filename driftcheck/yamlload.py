@@ -148,12 +148,19 @@ _BUILDERS: dict[str, Any] = {
     _CORE + "null": lambda text: None,
 }
 _CONSTRUCTED: dict[tuple[str, str], Any] = {}  # (tag, text) -> value, for non-string scalars
+_RESOLVED: dict[tuple[str, Any], str] = {}  # (text, implicit) -> implicit tag
 
 
 def _scalar(event: yaml.ScalarEvent, resolver: yaml.resolver.BaseResolver) -> tuple[Any, str]:
     tag = event.tag
     if tag is None or tag == "!":
-        tag = resolver.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
+        # keys and values repeat in every deployment: resolve each spelling once
+        memo = (event.value, event.implicit)
+        tag = _RESOLVED.get(memo)
+        if tag is None:
+            tag = resolver.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
+            if len(_RESOLVED) < 10_000:
+                _RESOLVED[memo] = tag
     if tag == "!":  # non-specific tag on a quoted scalar
         tag = _CORE + "str"
     if tag not in _SCALAR_TAGS and tag != _MERGE_TAG:

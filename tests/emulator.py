@@ -12,7 +12,8 @@ Benchmarks run it as a separate process::
     python tests/emulator.py --deployments 10000 --latency 0.05
 
 which prints one line ``READY http://127.0.0.1:PORT`` when it listens and serves until SIGTERM,
-SIGINT or (when stdin is a pipe) end of stdin.
+SIGINT or (when stdin is a pipe) end of stdin; then it prints one line ``REQUESTS <n>``: how many
+requests it answered (counted even though this mode does not record them).
 
 Only the standard library is used, so the emulator can run in any interpreter.
 """
@@ -286,6 +287,8 @@ class Emulator:
         self.record = record
         self.url = ""
         self.requests: list[RecordedRequest] = []
+        # Every request dispatched (answered, scripted or reset), counted even when record=False.
+        self.served = 0
         # Exceptions raised by the emulator itself (answered as 500); a test may assert it is empty.
         self.errors: list[BaseException] = []
         self._lock = threading.Lock()
@@ -528,6 +531,7 @@ class Emulator:
         path, _, query_string = target.partition("?")
         query = dict(parse_qsl(query_string, keep_blank_values=True)) if query_string else {}
         route = _route(path)
+        self.served += 1  # only the event loop's thread writes it
         if self.record:
             recorded = RecordedRequest(
                 method, target, path, query, headers, received, route, connection_id, body
@@ -849,6 +853,9 @@ def main(argv: list[str] | None = None) -> int:
             threading.Thread(target=_wait_for_eof, args=(done,), daemon=True).start()
         while not done.wait(1.0):
             pass
+    # After stop(): no request is in flight, so the count is final. The reader may be gone.
+    with suppress(BrokenPipeError, OSError):
+        print(f"REQUESTS {emulator.served}", flush=True)
     return 0
 
 

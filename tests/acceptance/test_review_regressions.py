@@ -30,7 +30,8 @@ def test_deeply_nested_live_body_is_one_error_not_a_crashed_run(
     emulator.put(make_deployment("mi_1", "dep_1"))
     emulator.put(make_deployment("mi_1", "dep_2"))
     body = make_deployment("mi_1", "dep_1")
-    raw = json.dumps(body)[:-1] + ', "deep": {"a": ' + _nested(300) + "}}"
+    body.pop("deployment_metadata")
+    raw = json.dumps(body)[:-1] + ', "deployment_metadata": {"a": ' + _nested(300) + "}}"
     emulator.script("mi_1", "dep_1", Reply(body=raw))
     result = run_check("--format", "json", manifest(MANIFEST))
     assert result.code == 1
@@ -40,6 +41,20 @@ def test_deeply_nested_live_body_is_one_error_not_a_crashed_run(
     assert first["error"]["kind"] == "invalid_response"
     assert "nested deeper" in first["error"]["message"]
     assert second["status"] == "in_sync"  # the other deployment is still checked
+
+
+def test_deep_nesting_in_a_field_never_compared_is_tolerated(
+    emulator: Emulator, run_check: Any, manifest: Any
+) -> None:
+    """Unknown live fields are never reported, so their depth does not matter either."""
+    emulator.put(make_deployment("mi_1", "dep_1"))
+    emulator.put(make_deployment("mi_1", "dep_2"))
+    body = make_deployment("mi_1", "dep_1")
+    raw = json.dumps(body)[:-1] + ', "x_unknown": {"a": ' + _nested(300) + "}}"
+    emulator.script("mi_1", "dep_1", Reply(body=raw))
+    result = run_check("--format", "json", "--strict", manifest(MANIFEST))
+    report = json.loads(result.stdout)
+    assert report["deployments"][0]["error"] is None
 
 
 def test_moderately_nested_live_body_is_still_compared(

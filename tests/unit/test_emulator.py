@@ -415,9 +415,26 @@ def test_separate_process_serves_until_terminated() -> None:
             assert proc.wait(timeout=10) == 0
 
 
+def test_separate_process_reports_requests_served_on_exit() -> None:
+    """The benchmark counts requests per run from the last line (recording is off there)."""
+    with _start_process("--deployments", "150") as proc:
+        assert proc.stdout is not None
+        try:
+            url = proc.stdout.readline().split()[1]
+            with http(url, timeout=5.0) as client:
+                assert client.get(dep_path("mi_1", "dep_123")).status_code == 200
+                assert client.get(dep_path("mi_1", "dep_404")).status_code == 404
+                assert client.get("/v4/models/mi_0/deployments", params={"limit": 5}).is_success
+        finally:
+            proc.terminate()
+        assert proc.wait(timeout=10) == 0
+        assert proc.stdout.read().splitlines() == ["REQUESTS 3"]
+
+
 def test_separate_process_stops_when_stdin_closes() -> None:
     with _start_process("--deployments", "1") as proc:
         assert proc.stdout is not None and proc.stdin is not None
         assert proc.stdout.readline().startswith("READY ")
         proc.stdin.close()
         assert proc.wait(timeout=10) == 0
+        assert proc.stdout.read().strip() == "REQUESTS 0"
