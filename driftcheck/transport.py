@@ -14,12 +14,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+import sys
+from collections.abc import Coroutine
 from typing import Any
 
 import h11
 import httpx
 
 _READ_SIZE = 64 * 1024
+
+
+async def _within(operation: Coroutine[Any, Any, bytes], seconds: float | None) -> bytes:
+    """``operation`` with a deadline. ``asyncio.timeout`` (3.11+) cancels in place;
+    ``wait_for`` wraps every read in a new task, a cost paid on each response."""
+    if seconds is None:
+        return await operation
+    if sys.version_info >= (3, 11):
+        async with asyncio.timeout(seconds):
+            return await operation
+    return await asyncio.wait_for(operation, seconds)  # pragma: no cover - Python 3.10
 
 
 class StreamTransport(httpx.AsyncBaseTransport):
@@ -98,7 +111,8 @@ class StreamTransport(httpx.AsyncBaseTransport):
             raise httpx.LocalProtocolError(str(exc), request=request) from None
         try:
             writer.write(data)
-            await asyncio.wait_for(writer.drain(), timeouts.get("write"))
+            if writer.transport.get_write_buffer_size():  # a GET's few hundred bytes never wait
+                await asyncio.wait_for(writer.drain(), timeouts.get("write"))
         except asyncio.TimeoutError:
             raise httpx.WriteTimeout("writing the request timed out", request=request) from None
         except OSError as exc:
@@ -112,7 +126,7 @@ class StreamTransport(httpx.AsyncBaseTransport):
                 raise httpx.RemoteProtocolError(str(exc), request=request) from None
             if event is h11.NEED_DATA:
                 try:
-                    chunk = await asyncio.wait_for(reader.read(_READ_SIZE), timeouts.get("read"))
+                    chunk = await _within(reader.read(_READ_SIZE), timeouts.get("read"))
                 except asyncio.TimeoutError:
                     raise httpx.ReadTimeout(
                         "reading the response timed out", request=request
