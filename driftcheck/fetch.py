@@ -231,7 +231,6 @@ class ApiSource:
         check_settings(settings)
         self.settings = settings
         self.description = settings.base_url
-        self.requests_made = 0
         self._rng = rng or random.Random()
         self._auth_error: tuple[ErrorInfo, str] | None = None
         parts = urlsplit(settings.base_url)
@@ -293,10 +292,6 @@ class ApiSource:
             )
 
         return _ClientPool(make, connections)
-
-    def fetch_all(self, keys: Sequence[Key], progress: Progress | None = None) -> list[Outcome]:
-        """One GET per deployment."""
-        return self.collect(keys, mode="get", progress=progress).outcomes
 
     def collect(
         self,
@@ -492,7 +487,6 @@ class ApiSource:
     async def _get(self, client: Any, url: str, params: dict[str, Any] | None) -> Any:
         """GET, following redirects only within the same origin (the key never leaves it)."""
         for _ in range(MAX_REDIRECTS + 1):
-            self.requests_made += 1
             response = await client.get(url, params=params)
             if not response.is_redirect:
                 return response
@@ -714,12 +708,6 @@ class SnapshotSource:
         self.description = f"snapshot {path}"
         self.entries, self.complete = _read_snapshot(path)
 
-    def fetch_all(self, keys: Sequence[Key], progress: Progress | None = None) -> list[Outcome]:
-        outcomes = [self._lookup(key) for key in keys]
-        if progress is not None:
-            progress(len(keys), len(keys))
-        return outcomes
-
     def collect(
         self,
         keys: Sequence[Key],
@@ -728,7 +716,9 @@ class SnapshotSource:
         scope: ListScope | None = None,
         progress: Progress | None = None,
     ) -> Collected:
-        outcomes = self.fetch_all(keys, progress)
+        outcomes = [self._lookup(key) for key in keys]
+        if progress is not None:
+            progress(len(keys), len(keys))
         if scope is None:
             return Collected(outcomes)
         if not self.complete:
