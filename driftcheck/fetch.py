@@ -33,6 +33,10 @@ MAX_REDIRECTS = 5
 # --fetch auto reads list pages instead of GETs from this many declared deployments on (and
 # only when the pages take fewer requests).
 AUTO_LIST_MIN = 100
+# ... and reads the account-wide list only while it holds at most this many deployments for
+# each one declared.
+AUTO_ACCOUNT_LIST_FACTOR = 20
+ACCOUNT_LIST_PATH = "/v4/model-deployments"
 
 
 @dataclass(frozen=True)
@@ -324,7 +328,9 @@ class ApiSource:
             if use_lists and (mode == "list" or len(wanted) < len(pending)):
                 per_model = await bounded_map(
                     [
-                        functools.partial(self.list_pages, client, model_list_path(mi))
+                        functools.partial(
+                            self.list_pages, client, model_list_path(mi), shortcut=True
+                        )
                         for mi in wanted
                     ],
                     workers,
@@ -332,6 +338,17 @@ class ApiSource:
                 for mi, pages in zip(wanted, per_model, strict=True):
                     if isinstance(pages, list):  # a failed listing falls back to GETs
                         found.update(_index(pages, (mi,)))
+            elif use_lists and pending:
+                # Nearly one model instance per deployment: the account-wide list holds them
+                # all in a page or a few, unless the account is much larger than the manifests.
+                pages = await self.list_pages(
+                    client,
+                    ACCOUNT_LIST_PATH,
+                    shortcut=True,
+                    max_items=len(pending) * AUTO_ACCOUNT_LIST_FACTOR,
+                )
+                if isinstance(pages, list):
+                    found.update(_index(pages, None))
             outcomes: list[Outcome | None] = [
                 Fetched(found[key], 200, 1) if key in found else None for key in keys
             ]
@@ -355,7 +372,7 @@ class ApiSource:
 
     async def _list_scope(self, client: Any, scope: ListScope, workers: int) -> Listing:
         if scope.model_instance_ids is None:
-            pages = await self.list_pages(client, "/v4/model-deployments")
+            pages = await self.list_pages(client, ACCOUNT_LIST_PATH)
             if isinstance(pages, Failed):
                 return Listing([], scope, pages.error)
             return Listing(pages, scope)
@@ -374,9 +391,14 @@ class ApiSource:
             items.extend({"model_instance_id": mi, **item} for item in pages)
         return Listing(items, scope)
 
-    async def list_pages(self, client: Any, path: str) -> list[dict[str, Any]] | Failed:
+    async def list_pages(
+        self, client: Any, path: str, *, shortcut: bool = False, max_items: int | None = None
+    ) -> list[dict[str, Any]] | Failed:
         """Every item of a paginated list endpoint, or a :class:`Failed` (fail closed: an
-        inconsistent page fails the whole listing rather than give a partial live set)."""
+        inconsistent page fails the whole listing rather than give a partial live set).
+
+        ``shortcut``: the listing only saves GETs, so an auth answer does not stop the run and
+        a listing of more than ``max_items`` is abandoned (the GETs are cheaper then)."""
         items: list[dict[str, Any]] = []
         total: int | None = None
         page = 1
@@ -384,7 +406,9 @@ class ApiSource:
             params: dict[str, Any] = {"page": page, "limit": self.settings.page_size}
             if self.settings.account_id:
                 params["account_id"] = self.settings.account_id
-            answer = await self.request(client, path, params=params, label=path)
+            answer = await self.request(
+                client, path, params=params, label=path, stop_on_auth=not shortcut
+            )
             if isinstance(answer, Failed):
                 return answer
             response, attempts = answer
@@ -405,6 +429,10 @@ class ApiSource:
                     )
                 )
             total = body["total_item_count"]
+            if max_items is not None and total > max_items:
+                return Failed(
+                    ErrorInfo(ErrorKind.HTTP, f"{path} lists {total} deployments; not worth it")
+                )
             items.extend(body["items"])
             if len(items) >= total:
                 break
@@ -429,10 +457,18 @@ class ApiSource:
         return _parse_body(response, attempts)
 
     async def request(
-        self, client: Any, path: str, *, params: dict[str, Any] | None = None, label: str = ""
+        self,
+        client: Any,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        label: str = "",
+        stop_on_auth: bool = True,
     ) -> tuple[Any, int] | Failed:
         """GET ``path`` with retries; a 200 or 404 response (and its attempt count), or a
-        :class:`Failed` for everything else."""
+        :class:`Failed` for everything else. A 401/403 stops every later request unless
+        ``stop_on_auth`` is off (list pages read only to save GETs: a key may be allowed to
+        read deployments but not to list them)."""
         import httpx
 
         settings = self.settings
@@ -466,7 +502,7 @@ class ApiSource:
                     return response, attempt
                 if status in (401, 403):
                     error = _auth_error(status, attempt)
-                    if self._auth_error is None:
+                    if stop_on_auth and self._auth_error is None:
                         self._auth_error = (error, label or path)
                     return Failed(error)
                 retryable = _should_retry(response)

@@ -221,3 +221,41 @@ def test_auto_uses_gets_for_small_sets_and_lists_at_scale(
         "/v4/models/mi_0/deployments",
         "/v4/models/mi_1/deployments",
     ]
+
+
+def _one_instance_each(emulator: Emulator, manifest: Any, count: int = 120) -> str:
+    lines = ["version: 1", "deployments:"]
+    for i in range(count):
+        emulator.put(make_deployment(f"mi_{i}", f"dep_{i}"))
+        lines.append(f"  - {{model_instance_id: mi_{i}, deployment_id: dep_{i}}}")
+    path: str = manifest("\n".join(lines) + "\n", "spread.yaml")
+    return path
+
+
+def test_auto_reads_the_account_list_when_model_instances_are_spread(
+    emulator: Emulator, run_check: Any, manifest: Any
+) -> None:
+    path = _one_instance_each(emulator, manifest)
+    assert run_check(path).code == 0
+    assert [r.path for r in emulator.requests] == ["/v4/model-deployments"]
+
+
+def test_auto_skips_an_account_list_much_larger_than_the_manifests(
+    emulator: Emulator, run_check: Any, manifest: Any
+) -> None:
+    path = _one_instance_each(emulator, manifest)
+    huge = {"current_page": 1, "items": [], "items_per_page": 10000, "total_item_count": 10**6}
+    emulator.script_list(None, 1, Reply(body=huge))
+    assert run_check(path).code == 0
+    gets = [r for r in emulator.requests if r.route and r.route[0] == "deployment"]
+    assert len(emulator.requests) == 121 and len(gets) == 120
+
+
+def test_a_list_the_key_may_not_read_does_not_stop_the_gets(
+    emulator: Emulator, run_check: Any, manifest: Any
+) -> None:
+    path = _one_instance_each(emulator, manifest)
+    emulator.script_list(None, 1, Reply(status=403, body={"detail": "Forbidden"}))
+    result = run_check(path, "--format", "json")
+    assert result.code == 0
+    assert json.loads(result.stdout)["summary"]["in_sync"] == 120
