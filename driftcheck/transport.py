@@ -22,6 +22,8 @@ import h11
 import httpx
 
 _READ_SIZE = 64 * 1024
+# A list page of 10,000 deployments is ~20 MB; nothing driftcheck asks for comes near this.
+MAX_RESPONSE_BYTES = 256 * 1024 * 1024
 
 
 async def _within(operation: Coroutine[Any, Any, bytes], seconds: float | None) -> bytes:
@@ -119,6 +121,7 @@ class StreamTransport(httpx.AsyncBaseTransport):
             raise httpx.WriteError(str(exc), request=request) from None
 
         status, reason, headers, chunks = 0, b"", [], []
+        size = 0
         while True:
             try:
                 event = conn.next_event()
@@ -139,6 +142,11 @@ class StreamTransport(httpx.AsyncBaseTransport):
             elif isinstance(event, h11.Response):
                 status, reason, headers = event.status_code, event.reason, list(event.headers)
             elif isinstance(event, h11.Data):
+                size += len(event.data)
+                if size > MAX_RESPONSE_BYTES:
+                    raise httpx.RemoteProtocolError(
+                        f"response larger than {MAX_RESPONSE_BYTES} bytes", request=request
+                    )
                 chunks.append(bytes(event.data))
             elif isinstance(event, h11.EndOfMessage):
                 break

@@ -91,3 +91,13 @@ def test_tls_with_a_private_ca(tmp_path: Path) -> None:
         assert [r.status_code for r in responses] == [200, 200]
         with pytest.raises(httpx.ConnectError):  # the system CAs do not know this one
             get_all(emu.url, 1, transport=StreamTransport())
+
+
+def test_an_oversized_response_is_refused(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import driftcheck.transport
+
+    monkeypatch.setattr(driftcheck.transport, "MAX_RESPONSE_BYTES", 100)
+    with pytest.raises(httpx.RemoteProtocolError, match="larger than 100 bytes"):
+        get_all(emulator.url, 1, transport=StreamTransport())
