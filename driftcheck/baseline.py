@@ -33,8 +33,6 @@ from enum import Enum
 from typing import Any, NoReturn
 
 from driftcheck.result import (
-    EXIT_DRIFT,
-    EXIT_IN_SYNC,
     DeploymentResult,
     Difference,
     DiffKind,
@@ -248,18 +246,6 @@ def has_new(marks: Marks, types: Iterable[EntryType] | None = None) -> bool:
     """Whether anything (of ``types``, default every type) is new since the baseline."""
     wanted = set(EntryType) if types is None else set(types)
     return any(m.is_new and k.type in wanted for k, m in marks.marks.items())
-
-
-def exit_code_fail_on_new(result: RunResult, marks: Marks) -> int:
-    """``--fail-on new``: drift exits 2 only when something new appeared; errors still exit 1.
-
-    Derived from the run's own exit code, so ``new`` can only ever be more lenient than
-    ``any``, never stricter.
-    """
-    code = result.exit_code
-    if code == EXIT_DRIFT and not has_new(marks):
-        return EXIT_IN_SYNC
-    return code
 
 
 def _deployment_key(deployment: DeploymentResult) -> EntryKey | None:

@@ -24,7 +24,6 @@ from driftcheck.baseline import (
     EntryType,
     Marks,
     State,
-    exit_code_fail_on_new,
     has_new,
     load_baseline,
     mark,
@@ -297,24 +296,29 @@ def test_unmanaged_entries_across_runs(tmp_path: Path) -> None:
 # --fail-on new
 
 
+def fail_on_new(result: RunResult, marks: Marks) -> int:
+    """The exit code with --fail-on new, from the one place that decides it."""
+    return replace(result, marks=marks, fail_on="new").exit_code
+
+
 def test_fail_on_new_exit_codes(tmp_path: Path) -> None:
     _, report1 = audit(tmp_path, "1.json", run(DAY1, drifted("dep_a", workers())), None)
     base = load_baseline(report1)
 
     same = run(DAY2, drifted("dep_a", workers()))
     assert same.exit_code == 2
-    assert exit_code_fail_on_new(same, mark(same, base, T2)) == 0
+    assert fail_on_new(same, mark(same, base, T2)) == 0
 
     more = run(DAY2, drifted("dep_a", workers()), missing("dep_b"))
-    assert exit_code_fail_on_new(more, mark(more, base, T2)) == 2
+    assert fail_on_new(more, mark(more, base, T2)) == 2
 
     fixed = run(DAY2, in_sync("dep_a"))
-    assert exit_code_fail_on_new(fixed, mark(fixed, base, T2)) == 0
+    assert fail_on_new(fixed, mark(fixed, base, T2)) == 0
 
     # Errors still exit 1, also when they are not new.
     _, report_err = audit(tmp_path, "err.json", run(DAY1, error("dep_a")), None)
     still = run(DAY2, error("dep_a"))
-    assert exit_code_fail_on_new(still, mark(still, load_baseline(report_err), T2)) == 1
+    assert fail_on_new(still, mark(still, load_baseline(report_err), T2)) == 1
 
 
 def test_empty_baseline_marks_everything_new() -> None:
