@@ -231,7 +231,7 @@ def load_desired(paths: Sequence[str]) -> Any:
         return None
 
 
-def parse_ignores(patterns: Sequence[str]) -> Any:
+def parse_ignores(patterns: Sequence[str], option: str = "--ignore") -> Any:
     from driftcheck.normalize import PatternError, parse_pattern
 
     parsed = []
@@ -239,8 +239,30 @@ def parse_ignores(patterns: Sequence[str]) -> Any:
         try:
             parsed.append(parse_pattern(text))
         except PatternError as exc:
-            raise click.BadParameter(f"{text!r}: {exc}", param_hint="'--ignore'") from None
+            raise click.BadParameter(f"{text!r}: {exc}", param_hint=f"'{option}'") from None
     return tuple(parsed)
+
+
+def sensitive_option(func: F) -> F:
+    option = click.option(
+        "--sensitive",
+        "sensitive",
+        multiple=True,
+        metavar="PATTERN",
+        help="Never show the values at this dotted path (repeatable; like --ignore, but the "
+        "difference is still reported and counts).",
+    )
+    return option(func)
+
+
+def check_show_sensitive(fmt: str, reports: Sequence[str]) -> None:
+    """--show-sensitive reaches a person at a terminal, never a log or a file."""
+    isatty = getattr(sys.stdout, "isatty", None)
+    if fmt != "text" or reports or not (isatty and isatty()):
+        raise click.UsageError(
+            "--show-sensitive reveals values only in the text report on a terminal "
+            "(no --format other than text, no --report, stdout not redirected)"
+        )
 
 
 @dataclass(frozen=True)
@@ -332,6 +354,8 @@ class CheckOptions:
     fail_on: str = "any"
     ignore_file: str | None = None
     progress: Any = field(default=None)
+    sensitive: tuple[Any, ...] = ()  # IgnorePattern from --sensitive
+    show_sensitive: bool = False
 
 
 @cli.command()
@@ -414,6 +438,12 @@ class CheckOptions:
     help="gitignore-style 'mi/dep path.pattern' lines (default: .driftignore beside the "
     "manifests, when present).",
 )
+@sensitive_option
+@click.option(
+    "--show-sensitive",
+    is_flag=True,
+    help="Show sensitive values in the text report (only on a terminal; never in files).",
+)
 @http_options
 def check(
     paths: tuple[str, ...],
@@ -430,6 +460,8 @@ def check(
     baseline: str | None,
     fail_on: str,
     ignore_file: str | None,
+    sensitive: tuple[str, ...],
+    show_sensitive: bool,
     **kwargs: Any,
 ) -> int:
     """Compare declared deployments with live ones (PATH defaults to manifests/).
@@ -452,7 +484,11 @@ def check(
         fail_on=fail_on,
         ignore_file=ignore_file,
         progress=progress_for(sys.stderr),
+        sensitive=parse_ignores(sensitive, "--sensitive"),
+        show_sensitive=show_sensitive,
     )
+    if show_sensitive:
+        check_show_sensitive(fmt, reports)
     return run_check(options)
 
 
@@ -478,6 +514,7 @@ def run_check(options: CheckOptions) -> int:
         parse_ignore_files,
     )
     from driftcheck.result import format_timestamp
+    from driftcheck.sensitive import SensitivePolicy, mask_marks, mask_run
 
     desired = load_desired(options.paths)
     if desired is None:
@@ -509,6 +546,7 @@ def run_check(options: CheckOptions) -> int:
             source = ApiSource(build_http_settings(options.http))
     except SourceError as exc:
         return fail(str(exc))
+    policy = SensitivePolicy(options.sensitive, getattr(source, "sensitive_salt", None))
     result = engine.check(
         desired,
         source,
@@ -518,19 +556,27 @@ def run_check(options: CheckOptions) -> int:
         fetch_mode=options.fetch,
         unmanaged=options.unmanaged,
         rules=rules,
+        sensitive=policy,
+        reveal=options.show_sensitive,
     )
+    revealed = None
+    if options.show_sensitive:  # the terminal's text report only; everything else is masked
+        revealed, result = result, mask_run(result, desired.deployments, policy)
     if baseline is not None:
-        marks = mark(result, baseline, format_timestamp(result.started_at))
+        marks = mask_marks(mark(result, baseline, format_timestamp(result.started_at)), policy)
         result = dataclasses.replace(result, marks=marks, fail_on=options.fail_on)
-    return emit(result, options)
+        if revealed is not None:
+            revealed = dataclasses.replace(revealed, marks=marks, fail_on=options.fail_on)
+    return emit(result, options, revealed)
 
 
-def emit(result: Any, options: CheckOptions) -> int:
+def emit(result: Any, options: CheckOptions, revealed: Any = None) -> int:
     """Write every requested report; the exit code comes from the result alone."""
     from driftcheck.reporters import get_renderer
 
     color = options.color and options.format == "text"
-    click.echo(get_renderer(options.format)(result, color=color, verbose=options.verbose), nl=False)
+    shown = revealed if revealed is not None and options.format == "text" else result
+    click.echo(get_renderer(options.format)(shown, color=color, verbose=options.verbose), nl=False)
     code: int = result.exit_code
     for target in options.reports:
         text = get_renderer(target.format)(result, color=False, verbose=options.verbose)
@@ -613,6 +659,7 @@ def schema() -> int:
     is_flag=True,
     help="Write a manifest v1 that checks in sync against the recorded state instead.",
 )
+@sensitive_option
 @http_options
 def snapshot(
     paths: tuple[str, ...],
@@ -620,6 +667,7 @@ def snapshot(
     record_all: bool,
     model_instance_ids: tuple[str, ...],
     as_manifest: bool,
+    sensitive: tuple[str, ...],
     **kwargs: Any,
 ) -> int:
     """Record the live state of the declared deployments (snapshot v1, read by --live-from).
@@ -636,6 +684,7 @@ def snapshot(
 
     if model_instance_ids and not record_all:
         raise click.UsageError("--model-instance-id scopes --all; add --all")
+    patterns = parse_ignores(sensitive, "--sensitive")
     if output != "-":
         problem = _unwritable(output)
         if problem:
@@ -671,11 +720,18 @@ def snapshot(
     if as_manifest:
         from driftcheck.bootstrap import manifest_from_outcomes
 
+        written, left_out = protect_outcomes(desired, patterns, keys, outcomes, None)
         text = manifest_from_outcomes(
-            keys, outcomes, source=source.description, captured_at=captured
+            keys, written, source=source.description, captured_at=captured
         )
+        text += left_out
     else:
-        document = snapshot_document(source.description, keys, outcomes, captured)
+        from driftcheck.sensitive import new_salt
+
+        salt = new_salt()
+        written, _ = protect_outcomes(desired, patterns, keys, outcomes, salt)
+        document = snapshot_document(source.description, keys, written, captured)
+        document["sensitive_salt"] = salt.hex()  # additive: sensitive values are HMACs
         if complete:
             document["all"] = True  # additive: --live-from can then look for unmanaged ones
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
@@ -694,6 +750,37 @@ def snapshot(
     click.echo(f"driftcheck: recorded {recorded} of {len(keys)} deployments in {output}", err=True)
     listing_failed = listing is not None and listing.error is not None
     return EXIT_ERROR if failures or listing_failed else 0
+
+
+def protect_outcomes(
+    desired: Any, patterns: tuple[Any, ...], keys: Sequence[Any], outcomes: Sequence[Any], salt: Any
+) -> tuple[list[Any], str]:
+    """The live bodies as they may be written: sensitive values hashed with ``salt`` (a
+    snapshot), or left out (a manifest, then listed in comments returned as text)."""
+    from driftcheck.bootstrap import comment_text
+    from driftcheck.fetch import Fetched
+    from driftcheck.sensitive import SensitivePolicy, hash_body, snapshot_rules, strip_body
+
+    rules, default = snapshot_rules(desired.deployments, SensitivePolicy(patterns))
+    written: list[Any] = []
+    left_out: list[str] = []
+    for key, outcome in zip(keys, outcomes, strict=True):
+        if isinstance(outcome, Fetched):
+            rule = rules.get(key, default)
+            if salt is not None:
+                outcome = dataclasses.replace(outcome, body=hash_body(outcome.body, rule, salt))
+            else:
+                body, removed = strip_body(outcome.body, rule)
+                outcome = dataclasses.replace(outcome, body=body)
+                left_out.extend(
+                    f"#   {comment_text(f'{key[0]}/{key[1]}: ' + '.'.join(map(str, path)))}"
+                    for path in removed
+                )
+        written.append(outcome)
+    if not left_out:
+        return written, ""
+    header = "# Sensitive values left out (declare them from a secret, e.g. ${env:NAME}):"
+    return written, "\n".join([header, *left_out]) + "\n"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from driftcheck.normalize import (
     same,
 )
 from driftcheck.result import Difference, DiffKind
+from driftcheck.sensitive import SensitivePolicy, SensitiveRule
 
 TreePath = tuple[str | int, ...]
 _ABSENT = object()
@@ -39,8 +40,10 @@ def compare(
     strict: bool = False,
     ignore: Iterable[IgnorePattern] = (),
     rules: IgnoreRules = EMPTY_RULES,
+    sensitive: SensitiveRule | None = None,
 ) -> tuple[Difference, ...]:
-    """Every difference between one declared deployment and its live body, not ignored ones."""
+    """Every difference between one declared deployment and its live body, not ignored ones;
+    those at ``sensitive`` paths are flagged (their values are masked later, for the run)."""
     patterns = (*desired.ignore, *ignore)
     differences: list[tuple[TreePath, Difference]] = []
     want: dict[str, Any] = {}
@@ -78,8 +81,10 @@ def compare(
     if not same(want, have):
         differences.extend(_deepdiff(desired, live, want, have))
     mi, dep = desired.key
+    # without a rule from the run, the deployment's own: a secret is never left unflagged
+    rule = sensitive or SensitivePolicy().rule_for(desired)
     kept = [
-        d
+        rule.flag(path, d)
         for path, d in differences
         if not is_ignored(path, patterns) and not rules.is_ignored(mi, dep, path)
     ]

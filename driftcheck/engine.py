@@ -27,6 +27,7 @@ from driftcheck.result import (
     Status,
     UnmanagedDeployment,
 )
+from driftcheck.sensitive import NO_POLICY, SensitivePolicy, hash_declared, mask_run
 from driftcheck.spec import InvalidResponse, parse_live
 
 
@@ -55,7 +56,11 @@ def check(
     fetch_mode: str = "auto",
     unmanaged: ListScope | None = None,
     rules: IgnoreRules = EMPTY_RULES,
+    sensitive: SensitivePolicy = NO_POLICY,
+    reveal: bool = False,
 ) -> RunResult:
+    """The run's result, its sensitive values masked unless ``reveal`` (``--show-sensitive``:
+    the caller then masks every output but the terminal's text report with ``mask_run``)."""
     started = dt.datetime.now(dt.timezone.utc)
     keys = [d.key for d in desired.deployments]
     # deepdiff takes ~150 ms to import and is needed as soon as one deployment drifted:
@@ -68,7 +73,7 @@ def check(
         warm_up.join()  # never leave an import running behind the caller
     patterns = tuple(ignore)
     results = tuple(
-        judge(deployment, outcome, strict=strict, ignore=patterns, rules=rules)
+        judge(deployment, outcome, strict=strict, ignore=patterns, rules=rules, sensitive=sensitive)
         for deployment, outcome in zip(desired.deployments, collected.outcomes, strict=True)
     )
     found, coverage, listing_error = None, None, None
@@ -82,7 +87,7 @@ def check(
             )
         else:
             found, coverage = find_unmanaged(listing.items, desired)
-    return RunResult(
+    result = RunResult(
         deployments=results,
         started_at=started,
         finished_at=dt.datetime.now(dt.timezone.utc),
@@ -91,6 +96,7 @@ def check(
         coverage=coverage,
         listing_error=listing_error,
     )
+    return result if reveal else mask_run(result, desired.deployments, sensitive)
 
 
 def find_unmanaged(
@@ -140,6 +146,7 @@ def judge(
     strict: bool = False,
     ignore: tuple[IgnorePattern, ...] = (),
     rules: IgnoreRules = EMPTY_RULES,
+    sensitive: SensitivePolicy = NO_POLICY,
 ) -> DeploymentResult:
     """Exactly one status for one declared deployment."""
     if isinstance(outcome, NotFound):
@@ -156,7 +163,15 @@ def judge(
             attempts=outcome.attempts or None,
         )
         return _result(deployment, Status.ERROR, error=error)
-    differences = compare(deployment, live, strict=strict, ignore=ignore, rules=rules)
+    rule, compared, compared_live = sensitive.rule_for(deployment), deployment, live
+    if sensitive.salt is not None:
+        # a snapshot holds sensitive values as digests: compare the declared ones as digests
+        compared, compared_live, hashed = hash_declared(deployment, live, sensitive.salt)
+        if hashed:
+            rule = replace(rule, paths=rule.paths | hashed, declared=deployment.fields)
+    differences = compare(
+        compared, compared_live, strict=strict, ignore=ignore, rules=rules, sensitive=rule
+    )
     live_name = live.get("name")
     return _result(
         deployment,

@@ -118,6 +118,7 @@ class DeploymentModel(_Strict):
         "free-form map: declared keys are compared"
     )
     ignore: list[StrictStr] = optional("path patterns never reported for this deployment")
+    sensitive: list[StrictStr] = optional("path patterns whose values are never shown")
 
 
 def _not_bool(value: Any) -> Any:
@@ -130,6 +131,9 @@ def _not_bool(value: Any) -> Any:
 class ManifestModel(_Strict):
     version: Annotated[Literal[1], BeforeValidator(_not_bool)]
     ignore: list[StrictStr] = optional("path patterns never reported, for every deployment")
+    sensitive: list[StrictStr] = optional(
+        "path patterns whose values are never shown, for every deployment"
+    )
     deployments: list[DeploymentModel]
     unmanaged_ignore: list[NonEmpty] = optional(
         "with --unmanaged: live deployments never reported as unmanaged "
@@ -180,6 +184,9 @@ class DesiredDeployment:
     lines: dict[tuple[str | int, ...], int]
     ignore: tuple[IgnorePattern, ...] = ()
     column: int = 1
+    # sensitive.py masks these; the loader adds the path of every value from ${env:NAME}
+    sensitive: tuple[IgnorePattern, ...] = ()
+    sensitive_paths: frozenset[tuple[str | int, ...]] = frozenset()
 
     @property
     def key(self) -> tuple[str, str]:
@@ -314,6 +321,7 @@ def _validate(
                 problems.append(problem(path, message))
 
     top_ignore = _patterns(data.get("ignore"), ("ignore",), problem, problems)
+    top_sensitive = _patterns(data.get("sensitive"), ("sensitive",), problem, problems)
     deployments: list[DesiredDeployment] = []
     items = data.get("deployments")
     if not isinstance(items, list):
@@ -328,6 +336,7 @@ def _validate(
             continue
         base = ("deployments", index)
         own = _patterns(item.get("ignore"), (*base, "ignore"), problem, problems)
+        own_sensitive = _patterns(item.get("sensitive"), (*base, "sensitive"), problem, problems)
         for freeform in spec.FREEFORM_FIELDS:
             if isinstance(item.get(freeform), dict):
                 _map_keys(item[freeform], (*base, freeform), problem, problems)
@@ -338,7 +347,7 @@ def _validate(
         declared = {
             k: v
             for k, v in item.items()
-            if k not in ("model_instance_id", "deployment_id", "ignore")
+            if k not in ("model_instance_id", "deployment_id", "ignore", "sensitive")
         }
         line, column = document.position(base)
         deployments.append(
@@ -351,6 +360,7 @@ def _validate(
                 lines=lines,
                 ignore=(*top_ignore, *own),
                 column=column,
+                sensitive=(*top_sensitive, *own_sensitive),
             )
         )
     if problems:
@@ -403,7 +413,8 @@ def _patterns(
         try:
             patterns.append(parse_pattern(text))
         except PatternError as exc:
-            problems.append(problem((*path, index), f"invalid ignore pattern {text!r}: {exc}"))
+            what = path[-1]  # "ignore" or "sensitive"
+            problems.append(problem((*path, index), f"invalid {what} pattern {text!r}: {exc}"))
     return tuple(patterns)
 
 
@@ -440,6 +451,7 @@ _EXPECTED = {
 _TOP_EXPECTED = {
     "version": "1",
     "ignore": "a list of path patterns (strings)",
+    "sensitive": "a list of path patterns (strings)",
     "deployments": "a list of deployments",
     "model_instance_id": "a non-empty string",
     "deployment_id": "a non-empty string",
@@ -561,8 +573,12 @@ def _explain(error: Any, data: Any) -> tuple[tuple[str | int, ...], str]:
         return loc, f"version: expected the number {MANIFEST_VERSION}, got {_describe(value)}"
     if kind == "string_too_short":
         return loc, f"{where}: must not be empty"
-    if len(loc) >= 2 and loc[-2] == "ignore" and isinstance(loc[-1], int):
-        return loc, f"{where}: expected an ignore pattern (a string), got {_describe(value)}"
+    if len(loc) >= 2 and loc[-2] in ("ignore", "sensitive") and isinstance(loc[-1], int):
+        article = "an" if loc[-2] == "ignore" else "a"
+        return (
+            loc,
+            f"{where}: expected {article} {loc[-2]} pattern (a string), got {_describe(value)}",
+        )
     if isinstance(key, str) and key in _TOP_EXPECTED and (len(loc) <= 3):
         return loc, f"{where}: expected {_TOP_EXPECTED[key]}, got {_describe(value)}"
     if kind == "dict_type" or kind == "model_type" or kind == "model_attributes_type":

@@ -6,6 +6,7 @@ Reporters only display a :class:`RunResult`; the exit code is decided here, in o
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -48,15 +49,41 @@ class SourceLocation:
     line: int
 
 
+class Masked(Mapping[str, bool]):
+    """Stands in for a sensitive value (see sensitive.py): JSON writes it as
+    ``{"sensitive": true}``, text as ``(sensitive)``; a reporter cannot show what it never got."""
+
+    def __getitem__(self, key: str) -> bool:
+        if key != "sensitive":
+            raise KeyError(key)
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("sensitive",))
+
+    def __len__(self) -> int:
+        return 1
+
+    def __str__(self) -> str:
+        return "(sensitive)"
+
+    __repr__ = __str__
+
+
+MASKED = Masked()
+
+
 @dataclass(frozen=True)
 class Difference:
-    """One reported difference. ``desired``/``live`` are raw values, before normalization."""
+    """One reported difference. ``desired``/``live`` are raw values, before normalization
+    (:data:`MASKED` when ``sensitive``, once the run is masked)."""
 
     path: str
     kind: DiffKind
     desired: Any
     live: Any
     line: int
+    sensitive: bool = False
 
 
 @dataclass(frozen=True)
