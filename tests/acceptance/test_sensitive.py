@@ -174,7 +174,9 @@ def test_no_output_or_written_file_holds_a_secret_and_the_drift_still_counts(
         live += "x"
     declared = None if placement.shape == "extra_live" else desired
     recorded = None if placement.shape == "missing_live" else live
-    emulator.put(make_deployment(MI, DEP, **{placement.root: placement.tree(recorded)}))
+    # also where no comparison looks, but a snapshot stores the whole body
+    fields = {placement.root: placement.tree(recorded), "service_token": live}
+    emulator.put(make_deployment(MI, DEP, **fields))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         manifest = folder / "manifest.yaml"
