@@ -726,7 +726,7 @@ def snapshot(
         )
         text += left_out
     else:
-        from driftcheck.sensitive import new_salt
+        from driftcheck.digests import new_salt
 
         salt = new_salt()
         written, _ = protect_outcomes(desired, patterns, keys, outcomes, salt)
@@ -758,8 +758,9 @@ def protect_outcomes(
     """The live bodies as they may be written: sensitive values hashed with ``salt`` (a
     snapshot), or left out (a manifest, then listed in comments returned as text)."""
     from driftcheck.bootstrap import comment_text
+    from driftcheck.digests import hash_body, snapshot_rules, strip_body
     from driftcheck.fetch import Fetched
-    from driftcheck.sensitive import SensitivePolicy, hash_body, snapshot_rules, strip_body
+    from driftcheck.sensitive import SensitivePolicy
 
     rules, default = snapshot_rules(desired.deployments, SensitivePolicy(patterns))
     written: list[Any] = []

@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from driftcheck.diff import compare
+from driftcheck.digests import hash_declared
 from driftcheck.fetch import Collected, Fetched, ListScope, NotFound, Outcome, Progress
 from driftcheck.ignorefile import EMPTY as EMPTY_RULES
 from driftcheck.ignorefile import IgnoreRules
@@ -27,7 +28,7 @@ from driftcheck.result import (
     Status,
     UnmanagedDeployment,
 )
-from driftcheck.sensitive import NO_POLICY, SensitivePolicy, hash_declared, mask_run
+from driftcheck.sensitive import NO_POLICY, SensitivePolicy, mask_run
 from driftcheck.spec import InvalidResponse, parse_live
 
 

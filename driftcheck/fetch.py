@@ -22,8 +22,8 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from driftcheck import __version__
+from driftcheck.digests import parse_salt
 from driftcheck.result import ErrorInfo, ErrorKind
-from driftcheck.sensitive import parse_salt
 
 Key = tuple[str, str]
 Progress = Callable[[int, int], None]

@@ -14,6 +14,15 @@ import pytest
 
 from driftcheck.baseline import Baseline, BaselineEntry, EntryKey, mark
 from driftcheck.diff import compare
+from driftcheck.digests import (
+    canonical_json,
+    digest,
+    hash_body,
+    hash_declared,
+    parse_salt,
+    snapshot_rule,
+    strip_body,
+)
 from driftcheck.manifest import DesiredDeployment, ManifestError, load_manifests
 from driftcheck.normalize import parse_pattern
 from driftcheck.reporters import FORMATS, get_renderer
@@ -31,17 +40,10 @@ from driftcheck.result import (
 from driftcheck.sensitive import (
     SensitivePolicy,
     SensitiveRule,
-    canonical_json,
-    digest,
-    hash_body,
-    hash_declared,
     is_sensitive_key,
     key_words,
     mask_marks,
     mask_run,
-    parse_salt,
-    snapshot_rule,
-    strip_body,
 )
 
 SALT = bytes(range(32))
