@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, NoReturn
 
+from driftcheck.errors import DriftcheckError
 from driftcheck.result import (
     DeploymentResult,
     Difference,
@@ -48,12 +49,8 @@ FIRST_SEEN_FIELD = "first_seen"
 SECTION_FIELD = "baseline"
 
 
-class BaselineError(Exception):
+class BaselineError(DriftcheckError):
     """The baseline cannot be used; the run must stop (exit 1), never go on without it."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class EntryType(str, Enum):

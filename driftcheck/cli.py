@@ -16,6 +16,7 @@ from typing import IO, Any, TypeVar
 import click
 
 from driftcheck import __version__
+from driftcheck.errors import DriftcheckError
 from driftcheck.reporters import FORMATS
 from driftcheck.result import EXIT_ERROR
 
@@ -47,6 +48,10 @@ class DriftcheckGroup(click.Group):
         except click.ClickException as exc:
             exc.show()
             code = EXIT_ERROR
+        except DriftcheckError as exc:  # the one place where driftcheck's own errors end
+            for line in exc.lines():
+                click.echo(line, err=True)
+            code = exc.exit_code
         except click.exceptions.Abort:
             click.echo("driftcheck: aborted", err=True)
             code = EXIT_ERROR
@@ -215,20 +220,10 @@ def build_http_settings(options: HttpOptions) -> Any:
 
 
 def load_desired(paths: Sequence[str]) -> Any:
-    """Load manifests; on problems print them all (file:line:col: message) and return None."""
-    from driftcheck.manifest import ManifestError, load_manifests
+    """Load manifests; a ManifestError lists every problem (file:line:col: message)."""
+    from driftcheck.manifest import load_manifests
 
-    try:
-        return load_manifests(paths or (DEFAULT_PATH,))
-    except ManifestError as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        count = len(exc.problems)
-        click.echo(
-            f"driftcheck: {count} manifest problem{'s' if count != 1 else ''}; nothing was checked",
-            err=True,
-        )
-        return None
+    return load_manifests(paths or (DEFAULT_PATH,))
 
 
 def parse_ignores(patterns: Sequence[str]) -> Any:
@@ -470,10 +465,9 @@ def list_scope(unmanaged: bool, model_instance_ids: tuple[str, ...]) -> Any:
 
 def run_check(options: CheckOptions) -> int:
     from driftcheck import engine
-    from driftcheck.baseline import BaselineError, load_baseline, mark
-    from driftcheck.fetch import ApiSource, SnapshotSource, SourceError
+    from driftcheck.baseline import load_baseline, mark
+    from driftcheck.fetch import ApiSource, SnapshotSource
     from driftcheck.ignorefile import (
-        IgnoreFileError,
         default_ignore_files,
         parse_ignore_files,
     )
@@ -489,26 +483,13 @@ def run_check(options: CheckOptions) -> int:
         if options.ignore_file
         else default_ignore_files(options.paths or (DEFAULT_PATH,))
     )
-    try:
-        rules = parse_ignore_files(ignore_files)
-    except IgnoreFileError as exc:
-        for problem in exc.problems:
-            click.echo(problem, err=True)
-        return fail("invalid ignore file; nothing was checked")
-    baseline = None
-    if options.baseline:
-        try:
-            baseline = load_baseline(options.baseline)
-        except BaselineError as exc:
-            return fail(exc.message)
-    try:
-        source: Any
-        if options.live_from:
-            source = SnapshotSource(options.live_from)
-        else:
-            source = ApiSource(build_http_settings(options.http))
-    except SourceError as exc:
-        return fail(str(exc))
+    rules = parse_ignore_files(ignore_files)
+    baseline = load_baseline(options.baseline) if options.baseline else None
+    source: Any
+    if options.live_from:
+        source = SnapshotSource(options.live_from)
+    else:
+        source = ApiSource(build_http_settings(options.http))
     result = engine.check(
         desired,
         source,
@@ -630,7 +611,7 @@ def snapshot(
     import datetime as dt
     import json
 
-    from driftcheck.fetch import ApiSource, Failed, Fetched, SourceError, snapshot_document
+    from driftcheck.fetch import ApiSource, Failed, Fetched, snapshot_document
     from driftcheck.manifest import DesiredState
     from driftcheck.result import format_timestamp
 
@@ -646,10 +627,7 @@ def snapshot(
         desired = load_desired(paths)
     if desired is None:
         return EXIT_ERROR
-    try:
-        source = ApiSource(build_http_settings(make_http_options(kwargs)))
-    except SourceError as exc:
-        return fail(str(exc))
+    source = ApiSource(build_http_settings(make_http_options(kwargs)))
     keys = [d.key for d in desired.deployments]
     captured = format_timestamp(dt.datetime.now(dt.timezone.utc))
     scope = list_scope(record_all, model_instance_ids)
