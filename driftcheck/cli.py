@@ -6,7 +6,6 @@ Heavy modules (httpx, deepdiff, pydantic models) are imported inside the command
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -18,7 +17,7 @@ import click
 from driftcheck import __version__
 from driftcheck.errors import DriftcheckError
 from driftcheck.reporters import FORMATS
-from driftcheck.result import EXIT_ERROR
+from driftcheck.result import EXIT_ERROR, FailOn
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_PATH = "manifests"
@@ -324,7 +323,7 @@ class CheckOptions:
     fetch: str = "auto"
     unmanaged: Any = None  # a fetch.ListScope when --unmanaged
     baseline: str | None = None
-    fail_on: str = "any"
+    fail_on: FailOn = "any"
     ignore_file: str | None = None
     progress: Any = field(default=None)
 
@@ -423,7 +422,7 @@ def check(
     model_instance_ids: tuple[str, ...],
     fetch: str,
     baseline: str | None,
-    fail_on: str,
+    fail_on: FailOn,
     ignore_file: str | None,
     **kwargs: Any,
 ) -> int:
@@ -465,13 +464,12 @@ def list_scope(unmanaged: bool, model_instance_ids: tuple[str, ...]) -> Any:
 
 def run_check(options: CheckOptions) -> int:
     from driftcheck import engine
-    from driftcheck.baseline import load_baseline, mark
+    from driftcheck.baseline import load_baseline
     from driftcheck.fetch import ApiSource, SnapshotSource
     from driftcheck.ignorefile import (
         default_ignore_files,
         parse_ignore_files,
     )
-    from driftcheck.result import format_timestamp
 
     desired = load_desired(options.paths)
     if desired is None:
@@ -499,10 +497,10 @@ def run_check(options: CheckOptions) -> int:
         fetch_mode=options.fetch,
         unmanaged=options.unmanaged,
         rules=rules,
+        baseline=baseline,
+        fail_on=options.fail_on,
+        version=__version__,
     )
-    if baseline is not None:
-        marks = mark(result, baseline, format_timestamp(result.started_at))
-        result = dataclasses.replace(result, marks=marks, fail_on=options.fail_on)
     return emit(result, options)
 
 

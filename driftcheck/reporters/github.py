@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from driftcheck.reporters.text import (
+from driftcheck.reporters._words import (
     MISSING_MESSAGE,
     coverage_line,
     difference_sides,
@@ -18,7 +18,7 @@ from driftcheck.reporters.text import (
 from driftcheck.result import RunResult, SourceLocation, Status
 
 if TYPE_CHECKING:
-    from driftcheck.baseline import Mark
+    from driftcheck.result import Mark
 
 # Other control characters have no escape in the command syntax; NUL or ESC in a job log only
 # garbles it, so they are dropped.
