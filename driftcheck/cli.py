@@ -1,7 +1,8 @@
-"""Command line: parse options into plain objects, call the engine, return the exit code.
+"""Command line (click only): options -> plain option objects, usage errors, exit-code remap.
 
-Heavy modules (httpx, deepdiff, pydantic models) are imported inside the commands so that
-``driftcheck --version`` and ``--help`` start fast.
+The work is done by ``app.py``. The environment is read here, once. Heavy modules (httpx,
+deepdiff, pydantic models) are imported inside the commands so that ``driftcheck --version``
+and ``--help`` start fast.
 """
 
 from __future__ import annotations
@@ -9,8 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import IO, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -18,9 +18,16 @@ from driftcheck import __version__
 from driftcheck.errors import DriftcheckError
 from driftcheck.reporters import FORMATS
 from driftcheck.result import EXIT_ERROR, FailOn
+from driftcheck.terminal import progress_for, use_color
 
-F = TypeVar("F", bound=Callable[..., Any])
-DEFAULT_PATH = "manifests"
+if TYPE_CHECKING:
+    from driftcheck.app import ApiKey, FetchMode
+    from driftcheck.fetch import HttpSettings, ListScope
+    from driftcheck.normalize import IgnorePattern
+    from driftcheck.output import ReportTarget
+
+# click passes each command its options as keyword arguments of these types.
+F = TypeVar("F", bound=Callable[..., int])
 
 
 class DriftcheckGroup(click.Group):
@@ -73,11 +80,6 @@ class DriftcheckGroup(click.Group):
         return code
 
 
-def fail(message: str) -> int:
-    click.echo(f"driftcheck: error: {message}", err=True)
-    return EXIT_ERROR
-
-
 @click.group(cls=DriftcheckGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(
     __version__, "--version", prog_name="driftcheck", message="%(prog)s %(version)s"
@@ -96,20 +98,6 @@ def main() -> None:
 
 # ---------------------------------------------------------------------------------------------
 # Shared options
-
-
-@dataclass(frozen=True)
-class HttpOptions:
-    base_url: str
-    account_id: str | None
-    api_key_file: str | None
-    timeout: float
-    retries: int
-    concurrency: int
-    backoff: float
-    ca_bundle: str | None
-    page_size: int
-    allow_insecure_http: bool
 
 
 def http_options(func: F) -> F:
@@ -185,47 +173,27 @@ def http_options(func: F) -> F:
     return func
 
 
-def make_http_options(kwargs: dict[str, Any]) -> HttpOptions:
-    return HttpOptions(**{name: kwargs.pop(name) for name in HttpOptions.__dataclass_fields__})
+def http_settings(kwargs: dict[str, Any]) -> tuple[HttpSettings, ApiKey]:
+    """The HTTP settings (all but the key) and where the key comes from."""
+    from driftcheck.app import ApiKey
+    from driftcheck.fetch import HttpSettings
 
-
-def build_http_settings(options: HttpOptions) -> Any:
-    from driftcheck.fetch import HttpSettings, SourceError
-
-    api_key = os.environ.get("SGP_API_KEY", "")
-    if options.api_key_file:
-        try:
-            with open(options.api_key_file, encoding="utf-8") as handle:
-                api_key = handle.read().strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            raise SourceError(
-                f"cannot read --api-key-file {options.api_key_file}: {reason}"
-            ) from None
-        if not api_key:
-            raise SourceError(f"--api-key-file {options.api_key_file} is empty")
-    return HttpSettings(
-        base_url=options.base_url,
-        api_key=api_key.strip(),
-        account_id=options.account_id or None,
-        timeout=options.timeout,
-        retries=options.retries,
-        concurrency=options.concurrency,
-        backoff=options.backoff,
-        ca_bundle=options.ca_bundle,
-        allow_insecure_http=options.allow_insecure_http,
-        page_size=options.page_size,
+    key = ApiKey(os.environ.get("SGP_API_KEY", ""), kwargs.pop("api_key_file"))
+    settings = HttpSettings(
+        base_url=kwargs.pop("base_url"),
+        account_id=kwargs.pop("account_id") or None,
+        timeout=kwargs.pop("timeout"),
+        retries=kwargs.pop("retries"),
+        concurrency=kwargs.pop("concurrency"),
+        backoff=kwargs.pop("backoff"),
+        ca_bundle=kwargs.pop("ca_bundle"),
+        allow_insecure_http=kwargs.pop("allow_insecure_http"),
+        page_size=kwargs.pop("page_size"),
     )
+    return settings, key
 
 
-def load_desired(paths: Sequence[str]) -> Any:
-    """Load manifests; a ManifestError lists every problem (file:line:col: message)."""
-    from driftcheck.manifest import load_manifests
-
-    return load_manifests(paths or (DEFAULT_PATH,))
-
-
-def parse_ignores(patterns: Sequence[str]) -> Any:
+def parse_ignores(patterns: Sequence[str]) -> tuple[IgnorePattern, ...]:
     from driftcheck.normalize import PatternError, parse_pattern
 
     parsed = []
@@ -237,13 +205,9 @@ def parse_ignores(patterns: Sequence[str]) -> Any:
     return tuple(parsed)
 
 
-@dataclass(frozen=True)
-class ReportTarget:
-    format: str
-    path: str
-
-
 def parse_report_targets(values: Sequence[str]) -> tuple[ReportTarget, ...]:
+    from driftcheck.output import ReportTarget, unwritable
+
     targets = []
     for value in values:
         fmt, sep, path = value.partition("=")
@@ -256,76 +220,28 @@ def parse_report_targets(values: Sequence[str]) -> tuple[ReportTarget, ...]:
                 f"{value!r}: unknown format {fmt!r} (choose from {', '.join(FORMATS)})",
                 param_hint="'--report'",
             )
-        problem = _unwritable(path)
+        problem = unwritable(path)
         if problem:
             raise click.BadParameter(f"{value!r}: {problem}", param_hint="'--report'")
         targets.append(ReportTarget(fmt, path))
     return tuple(targets)
 
 
-def _unwritable(path: str) -> str | None:
-    if os.path.isdir(path):
-        return f"{path} is a directory"
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        return f"directory {parent} does not exist"
-    if os.path.exists(path):
-        return None if os.access(path, os.W_OK) else f"{path} is not writable"
-    return None if os.access(parent, os.W_OK) else f"directory {parent} is not writable"
+def list_scope(enabled: bool, model_instance_ids: tuple[str, ...], flag: str) -> ListScope | None:
+    """The listing scope of ``--unmanaged`` / ``snapshot --all`` (``flag``), or None."""
+    from driftcheck.fetch import ListScope
 
-
-def use_color(no_color: bool, stream: IO[str]) -> bool:
-    if no_color or "NO_COLOR" in os.environ:
-        return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
-
-
-class ProgressLine:
-    """``checked 120/2000`` on stderr, redrawn in place; only when stderr is a terminal."""
-
-    def __init__(self, stream: IO[str]) -> None:
-        self.stream = stream
-        self.last = -1
-
-    def __call__(self, done: int, total: int) -> None:
-        step = max(1, total // 100)
-        if done == total or done - self.last >= step:
-            self.last = done
-            self.stream.write(f"\rdriftcheck: checked {done}/{total}")
-            if done == total:
-                self.stream.write("\r\x1b[K")
-            self.stream.flush()
-
-
-def progress_for(stream: IO[str]) -> ProgressLine | None:
-    isatty = getattr(stream, "isatty", None)
-    if isatty and isatty() and not os.environ.get("CI"):
-        return ProgressLine(stream)
-    return None
+    if not enabled:
+        if model_instance_ids:
+            raise click.UsageError(f"--model-instance-id scopes {flag}; add {flag}")
+        return None
+    if any(not mi for mi in model_instance_ids):
+        raise click.BadParameter("must not be empty", param_hint="'--model-instance-id'")
+    return ListScope(tuple(dict.fromkeys(model_instance_ids)) or None)
 
 
 # ---------------------------------------------------------------------------------------------
 # check
-
-
-@dataclass(frozen=True)
-class CheckOptions:
-    paths: tuple[str, ...]
-    format: str
-    reports: tuple[ReportTarget, ...]
-    ignore: tuple[Any, ...]
-    strict: bool
-    live_from: str | None
-    http: HttpOptions
-    color: bool
-    verbose: bool
-    fetch: str = "auto"
-    unmanaged: Any = None  # a fetch.ListScope when --unmanaged
-    baseline: str | None = None
-    fail_on: FailOn = "any"
-    ignore_file: str | None = None
-    progress: Any = field(default=None)
 
 
 @cli.command()
@@ -420,7 +336,7 @@ def check(
     verbose: bool,
     unmanaged: bool,
     model_instance_ids: tuple[str, ...],
-    fetch: str,
+    fetch: FetchMode,
     baseline: str | None,
     fail_on: FailOn,
     ignore_file: str | None,
@@ -430,6 +346,9 @@ def check(
 
     Exit 0 when every deployment is in sync, 2 when any drifted or is missing, 1 on any error.
     """
+    from driftcheck.app import CheckOptions, run_check
+
+    http, key = http_settings(kwargs)
     options = CheckOptions(
         paths=paths,
         format=fmt,
@@ -437,97 +356,19 @@ def check(
         ignore=parse_ignores(ignores),
         strict=strict,
         live_from=live_from,
-        http=make_http_options(kwargs),
-        color=use_color(no_color, sys.stdout),
+        http=http,
+        api_key=key,
+        color=use_color(no_color, sys.stdout, os.environ),
         verbose=verbose,
         fetch=fetch,
-        unmanaged=list_scope(unmanaged, model_instance_ids),
+        unmanaged=list_scope(unmanaged, model_instance_ids, "--unmanaged"),
         baseline=baseline,
         fail_on=fail_on,
         ignore_file=ignore_file,
-        progress=progress_for(sys.stderr),
+        progress=progress_for(sys.stderr, os.environ),
+        step_summary=os.environ.get("GITHUB_STEP_SUMMARY") or None,
     )
     return run_check(options)
-
-
-def list_scope(unmanaged: bool, model_instance_ids: tuple[str, ...]) -> Any:
-    from driftcheck.fetch import ListScope
-
-    if not unmanaged:
-        if model_instance_ids:
-            raise click.UsageError("--model-instance-id scopes --unmanaged; add --unmanaged")
-        return None
-    if any(not mi for mi in model_instance_ids):
-        raise click.BadParameter("must not be empty", param_hint="'--model-instance-id'")
-    return ListScope(tuple(dict.fromkeys(model_instance_ids)) or None)
-
-
-def run_check(options: CheckOptions) -> int:
-    from driftcheck import engine
-    from driftcheck.baseline import load_baseline
-    from driftcheck.fetch import ApiSource, SnapshotSource
-    from driftcheck.ignorefile import (
-        default_ignore_files,
-        parse_ignore_files,
-    )
-
-    desired = load_desired(options.paths)
-    if desired is None:
-        return EXIT_ERROR
-    # Everything that can be wrong locally is found before the first request: the baseline
-    # may even be the file that --report json= is about to overwrite.
-    ignore_files = (
-        [options.ignore_file]
-        if options.ignore_file
-        else default_ignore_files(options.paths or (DEFAULT_PATH,))
-    )
-    rules = parse_ignore_files(ignore_files)
-    baseline = load_baseline(options.baseline) if options.baseline else None
-    source: Any
-    if options.live_from:
-        source = SnapshotSource(options.live_from)
-    else:
-        source = ApiSource(build_http_settings(options.http))
-    result = engine.check(
-        desired,
-        source,
-        strict=options.strict,
-        ignore=options.ignore,
-        progress=options.progress,
-        fetch_mode=options.fetch,
-        unmanaged=options.unmanaged,
-        rules=rules,
-        baseline=baseline,
-        fail_on=options.fail_on,
-        version=__version__,
-    )
-    return emit(result, options)
-
-
-def emit(result: Any, options: CheckOptions) -> int:
-    """Write every requested report; the exit code comes from the result alone."""
-    from driftcheck.reporters import get_renderer
-
-    color = options.color and options.format == "text"
-    click.echo(get_renderer(options.format)(result, color=color, verbose=options.verbose), nl=False)
-    code: int = result.exit_code
-    for target in options.reports:
-        text = get_renderer(target.format)(result, color=False, verbose=options.verbose)
-        try:
-            with open(target.path, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        except OSError as exc:
-            fail(f"cannot write {target.format} report to {target.path}: {exc.strerror or exc}")
-            code = EXIT_ERROR
-    if options.format == "github" or any(t.format == "github" for t in options.reports):
-        from driftcheck.reporters.github import append_step_summary
-
-        try:
-            append_step_summary(result, os.environ)
-        except OSError as exc:
-            fail(f"cannot append the job summary to $GITHUB_STEP_SUMMARY: {exc.strerror or exc}")
-            code = EXIT_ERROR
-    return code
 
 
 # ---------------------------------------------------------------------------------------------
@@ -538,16 +379,9 @@ def emit(result: Any, options: CheckOptions) -> int:
 @click.argument("paths", nargs=-1, type=click.Path())
 def validate(paths: tuple[str, ...]) -> int:
     """Check manifests offline: every problem with file:line:column. Exit 0 or 1."""
-    desired = load_desired(paths)
-    if desired is None:
-        return EXIT_ERROR
-    count = len(desired.deployments)
-    files = len(desired.files)
-    click.echo(
-        f"ok: {count} deployment{'s' if count != 1 else ''} in "
-        f"{files} manifest{'s' if files != 1 else ''}"
-    )
-    return 0
+    from driftcheck.app import run_validate
+
+    return run_validate(paths)
 
 
 @cli.command()
@@ -606,70 +440,26 @@ def snapshot(
     With --all, every live deployment is recorded (PATH is then optional); with --as-manifest,
     a manifest is written instead, to adopt driftcheck on existing deployments.
     """
-    import datetime as dt
-    import json
+    from driftcheck.app import SnapshotOptions, run_snapshot
+    from driftcheck.output import unwritable
 
-    from driftcheck.fetch import ApiSource, Failed, Fetched, snapshot_document
-    from driftcheck.manifest import DesiredState
-    from driftcheck.result import format_timestamp
-
-    if model_instance_ids and not record_all:
-        raise click.UsageError("--model-instance-id scopes --all; add --all")
+    scope = list_scope(record_all, model_instance_ids, "--all")
     if output != "-":
-        problem = _unwritable(output)
+        problem = unwritable(output)
         if problem:
             raise click.BadParameter(problem, param_hint="'--output'")
-    if record_all and not paths and not os.path.exists(DEFAULT_PATH):
-        desired = DesiredState(())
-    else:
-        desired = load_desired(paths)
-    if desired is None:
-        return EXIT_ERROR
-    source = ApiSource(build_http_settings(make_http_options(kwargs)))
-    keys = [d.key for d in desired.deployments]
-    captured = format_timestamp(dt.datetime.now(dt.timezone.utc))
-    scope = list_scope(record_all, model_instance_ids)
-    collected = source.collect(keys, mode="get", scope=scope, progress=progress_for(sys.stderr))
-    outcomes = list(collected.outcomes)
-    complete = False
-    listing = collected.listing
-    if listing is not None:
-        if listing.error is not None:
-            fail(f"could not list live deployments: {listing.error.message}")
-        else:
-            complete = scope.model_instance_ids is None
-            declared = set(keys)
-            for item in listing.items:
-                key = (str(item.get("model_instance_id") or ""), item["id"])
-                if key not in declared:
-                    keys.append(key)
-                    outcomes.append(Fetched(item))
-    if as_manifest:
-        from driftcheck.bootstrap import manifest_from_outcomes
-
-        text = manifest_from_outcomes(
-            keys, outcomes, source=source.description, captured_at=captured
-        )
-    else:
-        document = snapshot_document(source.description, keys, outcomes, captured)
-        if complete:
-            document["all"] = True  # additive: --live-from can then look for unmanaged ones
-        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    if output == "-":
-        click.echo(text, nl=False)
-    else:
-        try:
-            with open(output, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        except OSError as exc:
-            return fail(f"cannot write {output}: {exc.strerror or exc}")
-    failures = [(k, o) for k, o in zip(keys, outcomes, strict=True) if isinstance(o, Failed)]
-    for (mi, dep), outcome in failures:
-        fail(f"{mi}/{dep} not recorded: {outcome.error.message}")
-    recorded = len(keys) - len(failures)
-    click.echo(f"driftcheck: recorded {recorded} of {len(keys)} deployments in {output}", err=True)
-    listing_failed = listing is not None and listing.error is not None
-    return EXIT_ERROR if failures or listing_failed else 0
+    http, key = http_settings(kwargs)
+    options = SnapshotOptions(
+        paths=paths,
+        output=output,
+        record_all=record_all,
+        scope=scope,
+        as_manifest=as_manifest,
+        http=http,
+        api_key=key,
+        progress=progress_for(sys.stderr, os.environ),
+    )
+    return run_snapshot(options)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -684,6 +474,6 @@ def completion(shell: str) -> int:
 
     complete = get_completion_class(shell)
     if complete is None:  # pragma: no cover - click ships all three
-        return fail(f"no completion for {shell}")
+        raise click.UsageError(f"no completion for {shell}")
     click.echo(complete(cli, {}, "driftcheck", "_DRIFTCHECK_COMPLETE").source())
     return 0

@@ -97,18 +97,3 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
         notice += " " + coverage_line(result.coverage)
     lines.append(command("notice", notice))
     return "\n".join(lines) + "\n"
-
-
-def append_step_summary(result: RunResult, environ: Mapping[str, str]) -> bool:
-    """Append the Markdown report to ``$GITHUB_STEP_SUMMARY`` when the job provides one.
-
-    Returns whether it did; an unwritable summary file raises :class:`OSError`.
-    """
-    path = environ.get("GITHUB_STEP_SUMMARY")
-    if not path:
-        return False
-    from driftcheck.reporters import markdown
-
-    with open(path, "a", encoding="utf-8") as summary_file:
-        summary_file.write(markdown.render(result))
-    return True

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from junitparser import Error, Failure, JUnitXml, TestSuite
 
+from driftcheck.output import append_step_summary
 from driftcheck.reporters import FORMATS, get_renderer
 from driftcheck.reporters import _words as words
 from driftcheck.reporters import github as github_reporter
@@ -480,11 +481,9 @@ def test_github_all_in_sync_is_notice_only() -> None:
 
 
 def test_append_step_summary(tmp_path: Path) -> None:
-    assert github_reporter.append_step_summary(MIXED, {}) is False
-    assert github_reporter.append_step_summary(MIXED, {"GITHUB_STEP_SUMMARY": ""}) is False
     target = tmp_path / "summary.md"
     target.write_text("earlier step\n", encoding="utf-8")
-    assert github_reporter.append_step_summary(MIXED, {"GITHUB_STEP_SUMMARY": str(target)})
+    append_step_summary(str(target), MIXED)
     assert target.read_text(encoding="utf-8") == "earlier step\n" + markdown_reporter.render(MIXED)
 
 
