@@ -186,7 +186,8 @@ def make_http_options(kwargs: dict[str, Any]) -> HttpOptions:
 
 
 def build_http_settings(options: HttpOptions) -> Any:
-    from driftcheck.fetch import HttpSettings, SourceError
+    from driftcheck.live.records import SourceError
+    from driftcheck.live.settings import HttpSettings
 
     api_key = os.environ.get("SGP_API_KEY", "")
     if options.api_key_file:
@@ -457,7 +458,7 @@ def check(
 
 
 def list_scope(unmanaged: bool, model_instance_ids: tuple[str, ...]) -> Any:
-    from driftcheck.fetch import ListScope
+    from driftcheck.live.records import ListScope
 
     if not unmanaged:
         if model_instance_ids:
@@ -471,12 +472,14 @@ def list_scope(unmanaged: bool, model_instance_ids: tuple[str, ...]) -> Any:
 def run_check(options: CheckOptions) -> int:
     from driftcheck import engine
     from driftcheck.baseline import BaselineError, load_baseline, mark
-    from driftcheck.fetch import ApiSource, SnapshotSource, SourceError
     from driftcheck.ignorefile import (
         IgnoreFileError,
         default_ignore_files,
         parse_ignore_files,
     )
+    from driftcheck.live.api import ApiSource
+    from driftcheck.live.records import SourceError
+    from driftcheck.live.snapshot import SnapshotSource
     from driftcheck.result import format_timestamp
 
     desired = load_desired(options.paths)
@@ -630,7 +633,9 @@ def snapshot(
     import datetime as dt
     import json
 
-    from driftcheck.fetch import ApiSource, Failed, Fetched, SourceError, snapshot_document
+    from driftcheck.live.api import ApiSource
+    from driftcheck.live.records import Failed, Fetched, SourceError
+    from driftcheck.live.snapshot import snapshot_document
     from driftcheck.manifest import DesiredState
     from driftcheck.result import format_timestamp
 

@@ -6,14 +6,21 @@ import datetime as dt
 import fnmatch
 import importlib
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
 from driftcheck.diff import compare
-from driftcheck.fetch import Collected, Fetched, ListScope, NotFound, Outcome, Progress
 from driftcheck.ignorefile import EMPTY as EMPTY_RULES
 from driftcheck.ignorefile import IgnoreRules
+from driftcheck.live.records import (
+    Fetched,
+    ListScope,
+    LiveSource,
+    NotFound,
+    Outcome,
+    Progress,
+)
 from driftcheck.manifest import DesiredDeployment, DesiredState
 from driftcheck.normalize import IgnorePattern
 from driftcheck.result import (
@@ -28,21 +35,6 @@ from driftcheck.result import (
     UnmanagedDeployment,
 )
 from driftcheck.spec import InvalidResponse, parse_live
-
-
-class LiveSource(Protocol):
-    """What the engine needs from a source (``ApiSource``, ``SnapshotSource``)."""
-
-    description: str
-
-    def collect(
-        self,
-        keys: Sequence[tuple[str, str]],
-        *,
-        mode: str = "auto",
-        scope: ListScope | None = None,
-        progress: Progress | None = None,
-    ) -> Collected: ...
 
 
 def check(
