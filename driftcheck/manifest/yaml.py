@@ -147,42 +147,55 @@ _BUILDERS: dict[str, Any] = {
     _CORE + "bool": _core_bool,
     _CORE + "null": lambda text: None,
 }
-_CONSTRUCTED: dict[tuple[str, str], Any] = {}  # (tag, text) -> value, for non-string scalars
-_RESOLVED: dict[tuple[str, Any], str] = {}  # (text, implicit) -> implicit tag
 
 
-def _scalar(event: yaml.ScalarEvent, resolver: yaml.resolver.BaseResolver) -> tuple[Any, str]:
-    tag = event.tag
-    if tag is None or tag == "!":
-        # keys and values repeat in every deployment: resolve each spelling once
-        memo = (event.value, event.implicit)
-        tag = _RESOLVED.get(memo)
-        if tag is None:
-            tag = resolver.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
-            if len(_RESOLVED) < 10_000:
-                _RESOLVED[memo] = tag
-    if tag == "!":  # non-specific tag on a quoted scalar
-        tag = _CORE + "str"
-    if tag not in _SCALAR_TAGS and tag != _MERGE_TAG:
-        line, col = _pos(event.start_mark)
-        raise YamlError(f"tag {_short_tag(tag)} is not allowed (only plain YAML data)", line, col)
-    if tag in (_CORE + "str", _CORE + "timestamp", _MERGE_TAG):
-        # timestamps stay strings: the API speaks JSON, where dates are strings
-        return event.value, tag
-    # Numbers, booleans and nulls repeat a lot and are immutable: build each text once.
-    key = (tag, event.value)
-    value = _CONSTRUCTED.get(key, _CONSTRUCTED)
-    if value is _CONSTRUCTED:
-        try:
-            value = _BUILDERS[tag](event.value)
-        except ValueError:  # an explicit tag on text that is not of its kind: !!int "x"
+class ScalarMemo:
+    """Values already built for scalar spellings, kept for one load (one run's manifests).
+
+    Keys and values repeat in every deployment; resolving each spelling once is most of the
+    speed on large manifests. Bounded, so a file of unique scalars cannot grow it without end.
+    """
+
+    LIMIT = 10_000
+
+    def __init__(self) -> None:
+        self.resolver = _CoreResolver()
+        self.constructed: dict[tuple[str, str], Any] = {}  # (tag, text) -> non-string value
+        self.resolved: dict[tuple[str, Any], str] = {}  # (text, implicit) -> implicit tag
+
+    def scalar(self, event: yaml.ScalarEvent) -> tuple[Any, str]:
+        tag = event.tag
+        if tag is None or tag == "!":
+            memo = (event.value, event.implicit)
+            tag = self.resolved.get(memo)
+            if tag is None:
+                tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
+                if len(self.resolved) < self.LIMIT:
+                    self.resolved[memo] = tag
+        if tag == "!":  # non-specific tag on a quoted scalar
+            tag = _CORE + "str"
+        if tag not in _SCALAR_TAGS and tag != _MERGE_TAG:
             line, col = _pos(event.start_mark)
             raise YamlError(
-                f"{event.value!r} is not a valid {_short_tag(tag)}", line, col
-            ) from None
-        if len(_CONSTRUCTED) < 10_000:
-            _CONSTRUCTED[key] = value
-    return value, tag
+                f"tag {_short_tag(tag)} is not allowed (only plain YAML data)", line, col
+            )
+        if tag in (_CORE + "str", _CORE + "timestamp", _MERGE_TAG):
+            # timestamps stay strings: the API speaks JSON, where dates are strings
+            return event.value, tag
+        # Numbers, booleans and nulls are immutable: build each text once.
+        key = (tag, event.value)
+        value = self.constructed.get(key, self.constructed)
+        if value is self.constructed:
+            try:
+                value = _BUILDERS[tag](event.value)
+            except ValueError:  # an explicit tag on text that is not of its kind: !!int "x"
+                line, col = _pos(event.start_mark)
+                raise YamlError(
+                    f"{event.value!r} is not a valid {_short_tag(tag)}", line, col
+                ) from None
+            if len(self.constructed) < self.LIMIT:
+                self.constructed[key] = value
+        return value, tag
 
 
 def _short_tag(tag: str | None) -> str:
@@ -191,8 +204,11 @@ def _short_tag(tag: str | None) -> str:
     return str(tag)
 
 
-def load(text: str | bytes) -> Document:
-    """Load one YAML document (an empty stream gives ``None``)."""
+def load(text: str | bytes, memo: ScalarMemo | None = None) -> Document:
+    """Load one YAML document (an empty stream gives ``None``).
+
+    ``memo`` may be shared by the files of one load; without it each call starts afresh.
+    """
     # A character is at least one byte, so the cheap length check comes first; the limit is
     # in bytes, so a text below it is measured again in its UTF-8 encoding.
     size = len(text)
@@ -200,7 +216,7 @@ def load(text: str | bytes) -> Document:
         size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_FILE_BYTES:
         raise YamlError(f"file is too large (over {MAX_FILE_BYTES} bytes)")
-    resolver = _CoreResolver()
+    memo = memo if memo is not None else ScalarMemo()
     locations: dict[Path, Position] = {}
     anchors: dict[str, tuple[Any, int]] = {}
     stack: list[_Collection] = []
@@ -266,7 +282,7 @@ def load(text: str | bytes) -> Document:
                     )
             elif isinstance(event, yaml.ScalarEvent):
                 start = _pos(event.start_mark)
-                value, tag = _scalar(event, resolver)
+                value, tag = memo.scalar(event)
                 if _expects_key(stack):
                     # keys repeat in every deployment: one string object each saves memory
                     attach(sys.intern(value) if type(value) is str else value, 1, start, tag)
@@ -308,6 +324,8 @@ def load(text: str | bytes) -> Document:
                 if not _expects_key(stack):
                     child_path(start)
                 attach(value, size, start)
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = _pos(mark)
@@ -348,3 +366,33 @@ def _finish_mapping(done: _Collection) -> dict[Any, Any]:
         merged.update(source)
     merged.update(done.mapping)
     return merged
+
+
+# What YAML 1.2 does not allow in a stream (its c-printable set, inverted).
+_NOT_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def _reader_error(exc: yaml.reader.ReaderError, text: str | bytes) -> YamlError:
+    """PyYAML's reader reports a forbidden character with its own internals (``in "<unicode
+    string>", position 48``, counted in bytes by libyaml and in characters by pure Python);
+    name the character and find its line and column in the text itself."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as decode:
+            return YamlError(f"invalid YAML: not UTF-8 text (byte {decode.start})")
+    found = _NOT_PRINTABLE.search(text)
+    if found is None:  # pragma: no cover - the reader refuses only what the pattern finds
+        return YamlError(f"invalid YAML: {exc.reason}")
+    before = text[: found.start()]
+    line = before.count("\n") + 1
+    column = found.start() - (before.rfind("\n") + 1) + 1
+    code = ord(found.group())
+    return YamlError(
+        f"invalid YAML: control character U+{code:04X} is not allowed in YAML text "
+        f'(inside double quotes write it as "\\u{code:04x}")',
+        line,
+        column,
+    )
