@@ -22,16 +22,10 @@ import click
 
 from driftcheck import __version__
 from driftcheck.errors import DriftcheckError
-from driftcheck.fetch import (
-    ApiSource,
-    Failed,
-    Fetched,
-    HttpSettings,
-    ListScope,
-    Outcome,
-    Progress,
-    SnapshotSource,
-)
+from driftcheck.live.api import ApiSource
+from driftcheck.live.records import Failed, Fetched, ListScope, LiveSource, Outcome, Progress
+from driftcheck.live.settings import HttpSettings
+from driftcheck.live.snapshot import SnapshotSource
 from driftcheck.manifest import DesiredState, load_manifests
 from driftcheck.normalize import IgnorePattern
 from driftcheck.output import (
@@ -164,7 +158,7 @@ def run_check(options: CheckOptions) -> int:
     for target in options.reports:
         refuse_overwriting(f"--report {target.format}={target.path}", target.path, inputs)
     baseline = load_baseline(options.baseline) if options.baseline else None
-    source: engine.LiveSource
+    source: LiveSource
     if options.live_from:
         source = SnapshotSource(options.live_from)
     else:
@@ -258,7 +252,7 @@ def run_validate(paths: tuple[str, ...]) -> int:
 
 
 def run_snapshot(options: SnapshotOptions) -> int:
-    from driftcheck.fetch import snapshot_document
+    from driftcheck.live.snapshot import snapshot_document
 
     scope = options.scope
     if options.record_all and not options.paths and not os.path.exists(DEFAULT_PATH):
