@@ -154,7 +154,8 @@ def run_check(options: CheckOptions) -> int:
         else default_ignore_files(options.paths or (DEFAULT_PATH,))
     )
     rules = parse_ignore_files(ignore_files)
-    inputs = [*desired.files, *ignore_files, *([options.live_from] if options.live_from else [])]
+    inputs = [*desired.files, *ignore_files]
+    inputs += [name for name in (options.live_from, options.api_key.file) if name]
     for target in options.reports:
         refuse_overwriting(f"--report {target.format}={target.path}", target.path, inputs)
     baseline = load_baseline(options.baseline) if options.baseline else None
@@ -260,7 +261,8 @@ def run_snapshot(options: SnapshotOptions) -> int:
     else:
         desired = load_desired(options.paths)
     if options.output != "-":
-        refuse_overwriting(f"--output {options.output}", options.output, desired.files)
+        inputs = [*desired.files, *([options.api_key.file] if options.api_key.file else [])]
+        refuse_overwriting(f"--output {options.output}", options.output, inputs)
     source = api_source(options.http, options.api_key)
     keys = [d.key for d in desired.deployments]
     captured = format_timestamp(dt.datetime.now(dt.timezone.utc))

@@ -218,6 +218,14 @@ def test_report_targets_that_clash_are_usage_errors(
     assert onto_manifest.code == 1
     assert "--report json=./manifest.yaml would overwrite" in onto_manifest.stderr
     assert Path(path).read_bytes() == before
+    key_file = tmp_path / "key"
+    key_file.write_text(API_KEY, encoding="utf-8")
+    onto_key = invoke(
+        ["check", path, "--api-key-file", str(key_file), "--report", f"junit={key_file}"],
+        env(emulator, ""),
+    )
+    assert onto_key.code == 1 and "would overwrite" in onto_key.stderr
+    assert key_file.read_text(encoding="utf-8") == API_KEY
     assert emulator.requests == []
     assert not (tmp_path / "r.json").exists()
 
