@@ -40,6 +40,7 @@ from driftcheck.result import EXIT_ERROR, FailOn, RunResult, format_timestamp
 
 DEFAULT_PATH = "manifests"
 MIN_KEY_LENGTH = 8
+MAX_KEY_FILE_CHARS = 64 * 1024
 FetchMode = Literal["auto", "get", "list"]
 
 
@@ -95,12 +96,14 @@ def read_api_key(key: ApiKey) -> str:
     if key.file:
         try:
             with open(key.file, encoding="utf-8") as handle:
-                api_key = handle.read().strip()
+                api_key = handle.read(MAX_KEY_FILE_CHARS + 1).strip()
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
             raise DriftcheckError(f"cannot read --api-key-file {key.file}: {reason}") from None
         if not api_key:
             raise DriftcheckError(f"--api-key-file {key.file} is empty")
+        if len(api_key) > MAX_KEY_FILE_CHARS:  # a wrong path (/dev/zero, a log) must not hang
+            raise DriftcheckError(f"--api-key-file {key.file} is too large for a key")
     api_key = api_key.strip()
     # The key is redacted from everything written; a very short key would match inside
     # unrelated text and mangle every message. Empty is left to the "no API key" check.

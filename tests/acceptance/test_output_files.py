@@ -192,6 +192,11 @@ def test_short_key_is_refused_without_printing_it(
     assert from_file.code == 1
     assert f"the API key in --api-key-file {key_file} is shorter" in from_file.stderr
     assert short not in from_file.stderr + from_file.stdout
+    if os.path.exists("/dev/zero"):  # a wrong path is refused, not read forever
+        endless = invoke(
+            ["check", manifest(MANIFEST), "--api-key-file", "/dev/zero"], env(emulator, "")
+        )
+        assert endless.code == 1 and "too large for a key" in endless.stderr
     assert emulator.requests == []
 
 
