@@ -13,11 +13,12 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from driftcheck import spec
+from driftcheck.live.records import Fetched, Key, Outcome
 from driftcheck.normalize import IgnorePattern, normalize_value
 from driftcheck.sensitive import SensitivePolicy, SensitiveRule, TreePath, walk
 
@@ -193,3 +194,36 @@ def strip_body(body: Any, rule: SensitiveRule) -> tuple[Any, list[TreePath]]:
         return kept
 
     return keep(body, ()), removed
+
+
+def protect_outcomes(
+    deployments: Sequence[DesiredDeployment],
+    policy: SensitivePolicy,
+    keys: Sequence[Key],
+    outcomes: Sequence[Outcome],
+    salt: bytes | None,
+) -> tuple[list[Outcome], str]:
+    """The live bodies as ``snapshot`` may write them: sensitive values hashed with ``salt``
+    (a snapshot), or left out (``--as-manifest``; then also the comment lines naming them)."""
+    from driftcheck.bootstrap import comment_text
+
+    rules, default = snapshot_rules(deployments, policy)
+    written: list[Outcome] = []
+    left_out: list[str] = []
+    for key, outcome in zip(keys, outcomes, strict=True):
+        if isinstance(outcome, Fetched):
+            rule = rules.get(key, default)
+            if salt is not None:
+                outcome = replace(outcome, body=hash_body(outcome.body, rule, salt))
+            else:
+                body, removed = strip_body(outcome.body, rule)
+                outcome = replace(outcome, body=body)
+                left_out.extend(
+                    "#   " + comment_text(f"{key[0]}/{key[1]}: {'.'.join(map(str, path))}")
+                    for path in removed
+                )
+        written.append(outcome)
+    if not left_out:
+        return written, ""
+    header = "# Sensitive values left out (declare them from a secret, e.g. ${env:NAME}):"
+    return written, "\n".join([header, *left_out]) + "\n"

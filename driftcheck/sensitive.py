@@ -25,8 +25,8 @@ from driftcheck.normalize import IgnorePattern
 from driftcheck.result import MASKED, Difference, DiffKind, ErrorInfo, RunResult
 
 if TYPE_CHECKING:
-    from driftcheck.baseline import BaselineEntry, Marks
     from driftcheck.manifest import DesiredDeployment
+    from driftcheck.result import BaselineEntry, Marks
 
 TreePath = tuple[str | int, ...]
 

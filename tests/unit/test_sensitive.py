@@ -288,7 +288,7 @@ def test_resolved_entries_of_an_old_baseline_are_masked() -> None:
     baseline = Baseline(
         "base.json", "2026-11-26T04:00:00Z", {key: BaselineEntry(key, "x", None, SECRET, OTHER)}
     )
-    marks = mask_marks(mark(run_result(), baseline, "now"), SensitivePolicy())
+    marks = mask_marks(mark(run_result().deployments, None, baseline, "now"), SensitivePolicy())
     assert [(e.desired, e.live) for e in marks.resolved] == [(MASKED, MASKED)]
 
 

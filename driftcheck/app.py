@@ -1,0 +1,344 @@
+"""The application: ``run_check`` / ``run_snapshot`` / ``run_validate`` take plain option
+objects (built by ``cli.py``) and return the exit code.
+
+Everything that can be wrong locally (manifests, ignore files, the baseline, the key) is found
+before the first request. Errors are raised as :class:`~driftcheck.errors.DriftcheckError`; the
+command line prints them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import importlib
+import json
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import click
+
+from driftcheck import __version__
+from driftcheck.digests import new_salt, protect_outcomes
+from driftcheck.errors import DriftcheckError
+from driftcheck.live.api import ApiSource
+from driftcheck.live.records import Failed, Fetched, ListScope, LiveSource, Outcome, Progress
+from driftcheck.live.settings import HttpSettings
+from driftcheck.live.snapshot import SnapshotSource
+from driftcheck.manifest import DesiredState, load_manifests
+from driftcheck.normalize import IgnorePattern
+from driftcheck.output import (
+    ReportTarget,
+    append_step_summary,
+    clashing_input,
+    unwritable,
+    write_atomically,
+    write_stdout,
+)
+from driftcheck.result import EXIT_ERROR, FailOn, RunResult, format_timestamp
+from driftcheck.sensitive import SensitivePolicy, mask_run
+
+DEFAULT_PATH = "manifests"
+MIN_KEY_LENGTH = 8
+MAX_KEY_FILE_CHARS = 64 * 1024
+FetchMode = Literal["auto", "get", "list"]
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """Where the key comes from: the value of ``SGP_API_KEY`` (read at the edge) or a file."""
+
+    from_env: str = field(repr=False)
+    file: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    paths: tuple[str, ...]
+    format: str
+    reports: tuple[ReportTarget, ...]
+    ignore: tuple[IgnorePattern, ...]
+    strict: bool
+    live_from: str | None
+    http: HttpSettings  # everything but the key, which run_check reads from ``api_key``
+    api_key: ApiKey
+    color: bool
+    verbose: bool
+    fetch: FetchMode = "auto"
+    unmanaged: ListScope | None = None
+    baseline: str | None = None
+    fail_on: FailOn = "any"
+    ignore_file: str | None = None
+    progress: Progress | None = None
+    step_summary: str | None = None  # $GITHUB_STEP_SUMMARY
+    sensitive: tuple[IgnorePattern, ...] = ()  # --sensitive
+    show_sensitive: bool = False  # the text report on a terminal only (checked by cli.py)
+
+
+@dataclass(frozen=True)
+class SnapshotOptions:
+    paths: tuple[str, ...]
+    output: str  # "-" for stdout
+    record_all: bool
+    scope: ListScope | None
+    as_manifest: bool
+    http: HttpSettings
+    api_key: ApiKey
+    progress: Progress | None = None
+    allow_partial: bool = False  # write the file even when deployments could not be recorded
+    sensitive: tuple[IgnorePattern, ...] = ()  # --sensitive
+
+
+def load_desired(paths: Sequence[str]) -> DesiredState:
+    """Every manifest under ``paths`` (default ``manifests/``); ManifestError lists problems."""
+    return load_manifests(paths or (DEFAULT_PATH,))
+
+
+def read_api_key(key: ApiKey) -> str:
+    api_key = key.from_env
+    if key.file:
+        try:
+            with open(key.file, encoding="utf-8") as handle:
+                api_key = handle.read(MAX_KEY_FILE_CHARS + 1).strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise DriftcheckError(f"cannot read --api-key-file {key.file}: {reason}") from None
+        if not api_key:
+            raise DriftcheckError(f"--api-key-file {key.file} is empty")
+        if len(api_key) > MAX_KEY_FILE_CHARS:  # a wrong path (/dev/zero, a log) must not hang
+            raise DriftcheckError(f"--api-key-file {key.file} is too large for a key")
+    api_key = api_key.strip()
+    # The key is redacted from everything written; a very short key would match inside
+    # unrelated text and mangle every message. Empty is left to the "no API key" check.
+    if 0 < len(api_key) < MIN_KEY_LENGTH:
+        where = f"--api-key-file {key.file}" if key.file else "SGP_API_KEY"
+        raise DriftcheckError(
+            f"the API key in {where} is shorter than {MIN_KEY_LENGTH} characters; "
+            "it cannot be a real key"
+        )
+    return api_key
+
+
+def api_source(http: HttpSettings, key: ApiKey) -> ApiSource:
+    return ApiSource(replace(http, api_key=read_api_key(key)))
+
+
+@contextlib.contextmanager
+def importing_in_background(module: str) -> Iterator[None]:
+    """deepdiff takes ~150 ms to import and is needed as soon as one deployment drifted:
+    import it while the requests wait on the network instead of after them."""
+    warm_up = threading.Thread(target=importlib.import_module, args=(module,))
+    warm_up.start()
+    try:
+        yield
+    finally:
+        warm_up.join()  # never leave an import running behind the caller
+
+
+def fail(message: str) -> int:
+    click.echo(f"driftcheck: error: {message}", err=True)
+    return EXIT_ERROR
+
+
+# ---------------------------------------------------------------------------------------------
+# check
+
+
+def run_check(options: CheckOptions) -> int:
+    from driftcheck import engine
+    from driftcheck.baseline import load_baseline
+    from driftcheck.ignorefile import default_ignore_files, parse_ignore_files
+
+    step_summary = _step_summary(options)
+    desired = load_desired(options.paths)
+    # Everything that can be wrong locally is found before the first request: the baseline
+    # may even be the file that --report json= is about to overwrite (that one is allowed:
+    # it has been read by then, and the new report is the next night's baseline).
+    ignore_files = (
+        [options.ignore_file]
+        if options.ignore_file
+        else default_ignore_files(options.paths or (DEFAULT_PATH,))
+    )
+    rules = parse_ignore_files(ignore_files)
+    inputs = [*desired.files, *ignore_files]
+    inputs += [name for name in (options.live_from, options.api_key.file) if name]
+    for target in options.reports:
+        refuse_overwriting(f"--report {target.format}={target.path}", target.path, inputs)
+    baseline = load_baseline(options.baseline) if options.baseline else None
+    source: LiveSource
+    if options.live_from:
+        source = SnapshotSource(options.live_from)
+    else:
+        source = api_source(options.http, options.api_key)
+    policy = SensitivePolicy(options.sensitive, getattr(source, "sensitive_salt", None))
+    with importing_in_background("deepdiff"):
+        result = engine.check(
+            desired,
+            source,
+            strict=options.strict,
+            ignore=options.ignore,
+            progress=options.progress,
+            fetch_mode=options.fetch,
+            unmanaged=options.unmanaged,
+            rules=rules,
+            baseline=baseline,
+            fail_on=options.fail_on,
+            version=__version__,
+            live_from=options.live_from,
+            sensitive=policy,
+            reveal=options.show_sensitive,
+        )
+    revealed = None
+    if options.show_sensitive:  # the terminal's text report only; everything else is masked
+        revealed, result = result, mask_run(result, desired.deployments, policy)
+    return emit(result, options, step_summary, revealed)
+
+
+def refuse_overwriting(what: str, path: str, inputs: Sequence[str]) -> None:
+    """An output that would overwrite one of the run's own input files is a usage error."""
+    clash = clashing_input(path, inputs)
+    if clash is not None:
+        raise DriftcheckError(
+            f"{what} would overwrite {clash}, which this run reads; choose another path"
+        )
+
+
+def _step_summary(options: CheckOptions) -> str | None:
+    """The job summary file when a github report is asked for; an unwritable one is found
+    before any request, not after every deployment was checked."""
+    github = options.format == "github" or any(t.format == "github" for t in options.reports)
+    if not github or not options.step_summary:
+        return None
+    problem = unwritable(options.step_summary)
+    if problem is not None:
+        raise DriftcheckError(
+            f"cannot append the job summary to $GITHUB_STEP_SUMMARY: {problem}; nothing was checked"
+        )
+    return options.step_summary
+
+
+def emit(
+    result: RunResult,
+    options: CheckOptions,
+    step_summary: str | None,
+    revealed: RunResult | None = None,
+) -> int:
+    """Write every requested report; the exit code comes from the result alone."""
+    from driftcheck.reporters import get_renderer
+
+    color = options.color and options.format == "text"
+    shown = revealed if revealed is not None and options.format == "text" else result
+    code = result.exit_code
+    try:
+        write_stdout(get_renderer(options.format)(shown, color=color, verbose=options.verbose))
+    except DriftcheckError as exc:  # the report files below are still written
+        for line in exc.lines():
+            click.echo(line, err=True)
+        code = EXIT_ERROR
+    for target in options.reports:
+        text = get_renderer(target.format)(result, color=False, verbose=options.verbose)
+        try:
+            write_atomically(target.path, text)
+        except OSError as exc:
+            fail(f"cannot write {target.format} report to {target.path}: {exc.strerror or exc}")
+            code = EXIT_ERROR
+    if step_summary:
+        try:
+            append_step_summary(step_summary, result)
+        except OSError as exc:
+            fail(f"cannot append the job summary to $GITHUB_STEP_SUMMARY: {exc.strerror or exc}")
+            code = EXIT_ERROR
+    return code
+
+
+# ---------------------------------------------------------------------------------------------
+# validate
+
+
+def run_validate(paths: tuple[str, ...]) -> int:
+    desired = load_desired(paths)
+    count = len(desired.deployments)
+    files = len(desired.files)
+    write_stdout(
+        f"ok: {count} deployment{'s' if count != 1 else ''} in "
+        f"{files} manifest{'s' if files != 1 else ''}\n"
+    )
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# snapshot
+
+
+def run_snapshot(options: SnapshotOptions) -> int:
+    from driftcheck.live.snapshot import snapshot_document
+
+    scope = options.scope
+    if options.record_all and not options.paths and not os.path.exists(DEFAULT_PATH):
+        desired = DesiredState(())
+    else:
+        desired = load_desired(options.paths)
+    if options.output != "-":
+        inputs = [*desired.files, *([options.api_key.file] if options.api_key.file else [])]
+        refuse_overwriting(f"--output {options.output}", options.output, inputs)
+    source = api_source(options.http, options.api_key)
+    keys = [d.key for d in desired.deployments]
+    captured = format_timestamp(dt.datetime.now(dt.timezone.utc))
+    collected = source.collect(keys, mode="get", scope=scope, progress=options.progress)
+    outcomes: list[Outcome] = list(collected.outcomes)
+    complete = False
+    listing = collected.listing
+    if listing is not None and scope is not None:
+        if listing.error is not None:
+            fail(f"could not list live deployments: {listing.error.message}")
+        else:
+            complete = scope.model_instance_ids is None
+            declared = set(keys)
+            for item in listing.items:
+                key = (str(item.get("model_instance_id") or ""), item["id"])
+                if key not in declared:
+                    keys.append(key)
+                    outcomes.append(Fetched(item))
+    policy = SensitivePolicy(options.sensitive)
+    if options.as_manifest:
+        from driftcheck.bootstrap import manifest_from_outcomes
+
+        written, left_out = protect_outcomes(desired.deployments, policy, keys, outcomes, None)
+        text = manifest_from_outcomes(
+            keys, written, source=source.description, captured_at=captured
+        )
+        text += left_out
+    else:
+        salt = new_salt()
+        written, _ = protect_outcomes(desired.deployments, policy, keys, outcomes, salt)
+        document = snapshot_document(source.description, keys, written, captured)
+        document["sensitive_salt"] = salt.hex()  # additive: sensitive values are HMACs
+        if complete:
+            document["all"] = True  # additive: --live-from can then look for unmanaged ones
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    failures = [(k, o) for k, o in zip(keys, outcomes, strict=True) if isinstance(o, Failed)]
+    listing_failed = listing is not None and listing.error is not None
+    for (mi, dep), outcome in failures:
+        fail(f"{mi}/{dep} not recorded: {outcome.error.message}")
+    recorded = len(keys) - len(failures)
+    output = options.output
+    # A snapshot that lacks deployments would read back as errors at best; the previous
+    # file is often the last good record, so only --allow-partial may replace it.
+    if output != "-" and (failures or listing_failed) and not options.allow_partial:
+        kept = "kept the previous" if os.path.exists(output) else "did not write"
+        missing = f"{len(failures)} of {len(keys)} deployments" if failures else "the listing"
+        return fail(
+            f"{kept} {output}: {missing} could not be recorded "
+            "(--allow-partial writes what was recorded)"
+        )
+    if output == "-":
+        write_stdout(text)
+    else:
+        try:
+            write_atomically(output, text)
+        except OSError as exc:
+            return fail(f"cannot write {output}: {exc.strerror or exc}")
+    click.echo(f"driftcheck: recorded {recorded} of {len(keys)} deployments in {output}", err=True)
+    return EXIT_ERROR if failures or listing_failed else 0
