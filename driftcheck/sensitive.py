@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from driftcheck import spec
 from driftcheck.normalize import IgnorePattern
-from driftcheck.result import MASKED, Difference, DiffKind, ErrorInfo, RunResult
+from driftcheck.result import MASKED, DeploymentResult, Difference, DiffKind, ErrorInfo, RunResult
 
 if TYPE_CHECKING:
     from driftcheck.manifest import DesiredDeployment
@@ -186,24 +186,33 @@ def mask_run(
     deployments: Iterable[DesiredDeployment] = (),
     policy: SensitivePolicy = NO_POLICY,
 ) -> RunResult:
-    """``result`` with every sensitive difference's values replaced by :data:`MASKED`, and
-    declared secrets scrubbed from error messages (a server may echo what it was sent)."""
+    """``result`` with every sensitive difference's values replaced by :data:`MASKED`,
+    declared secrets scrubbed from error messages (a server may echo what it was sent), and no
+    name label where ``name`` itself is sensitive (labels appear in every report)."""
+    declared = tuple(deployments)
     errors = [e.error for e in result.deployments if e.error is not None]
     if result.listing_error is not None:
         errors.append(result.listing_error)
-    ordered = _secrets(result, deployments, policy) if errors else []
-    masked = tuple(
-        replace(
+    ordered = _secrets(result, declared, policy) if errors else []
+    hidden_names = {d.key for d in declared if policy.rule_for(d).covers(("name",))}
+
+    def masked(entry: DeploymentResult) -> DeploymentResult:
+        hide_name = (entry.model_instance_id, entry.deployment_id) in hidden_names
+        if (
+            entry.error is None
+            and not hide_name
+            and not any(d.sensitive for d in entry.differences)
+        ):
+            return entry
+        return replace(
             entry,
+            name=None if hide_name else entry.name,
             differences=tuple(_masked(d) for d in entry.differences),
             error=_scrubbed(entry.error, ordered),
         )
-        if entry.error is not None or any(d.sensitive for d in entry.differences)
-        else entry
-        for entry in result.deployments
-    )
+
     changes: dict[str, Any] = {
-        "deployments": masked,
+        "deployments": tuple(masked(entry) for entry in result.deployments),
         "listing_error": _scrubbed(result.listing_error, ordered),
     }
     if result.marks is not None:

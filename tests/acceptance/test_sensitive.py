@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from driftcheck.reporters import FORMATS
 from tests.acceptance.conftest import API_KEY, Run, invoke
-from tests.emulator import Emulator, make_deployment
+from tests.emulator import Emulator, Reply, make_deployment
 
 MI, DEP = "mi_s", "dep_s"
 BUILTIN_NAMES = (
@@ -341,6 +341,7 @@ def test_show_sensitive_anywhere_but_a_terminal_is_a_usage_error(
     emulator: Emulator, manifest: Any, options: list[str]
 ) -> None:
     emulator.put(make_deployment(MI, DEP, deployment_metadata={"hf_token": "s3cret-live-value"}))
+    emulator.clear_requests()  # the emulator is shared by this module's tests
     run = invoke(["check", manifest(SHOWN), "--show-sensitive", *options], api_env(emulator))
     assert run.code == 1
     assert "--show-sensitive reveals values only in the text report on a terminal" in run.stderr
@@ -383,3 +384,42 @@ def test_show_sensitive_on_a_terminal_reveals_the_text_report(
     text = output.decode("utf-8").replace("\r\n", "\n")
     assert process.returncode == 2, process.stderr
     assert '~ deployment_metadata.hf_token: "s3cret-desired-value" -> "s3cret-live-value"' in text
+
+
+# ---------------------------------------------------------------------------------------------
+# Error messages and labels
+
+
+def test_a_server_that_echoes_a_declared_secret_in_an_error_has_it_scrubbed(
+    emulator: Emulator, manifest: Any, tmp_path: Path
+) -> None:
+    emulator.script(
+        MI, DEP, Reply(status=422, body={"detail": "hf_token 's3cret-desired-value' is invalid"})
+    )
+    report = tmp_path / "report.json"
+    run = invoke(
+        ["check", manifest(SHOWN), "--report", f"json={report}", "--backoff", "0"],
+        api_env(emulator),
+    )
+    assert run.code == 1
+    assert "s3cret" not in run.stdout + run.stderr + report.read_text(encoding="utf-8")
+    assert "hf_token '(sensitive)' is invalid" in run.stdout
+
+
+def test_a_sensitive_name_is_not_used_as_a_label(emulator: Emulator, manifest: Any) -> None:
+    emulator.put(make_deployment(MI, DEP, name="codename-nightingale"))
+    text = f"""\
+version: 1
+deployments:
+  - model_instance_id: {MI}
+    deployment_id: {DEP}
+    sensitive: [name]
+    name: codename-kestrel
+"""
+    run = invoke(["check", manifest(text)], api_env(emulator))
+    assert run.code == 2
+    assert run.stdout.splitlines()[:2] == [
+        f"~ {MI}/{DEP} drifted",
+        "    ~ name: (sensitive) -> (sensitive)",
+    ]
+    assert "codename" not in run.stdout
