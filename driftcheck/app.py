@@ -38,7 +38,7 @@ from driftcheck.output import (
     write_stdout,
 )
 from driftcheck.result import EXIT_ERROR, FailOn, RunResult, format_timestamp
-from driftcheck.sensitive import SensitivePolicy, mask_run
+from driftcheck.sensitive import SensitivePolicy, declared_secrets, mask_run, scrub
 
 DEFAULT_PATH = "manifests"
 MIN_KEY_LENGTH = 8
@@ -320,8 +320,9 @@ def run_snapshot(options: SnapshotOptions) -> int:
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     failures = [(k, o) for k, o in zip(keys, outcomes, strict=True) if isinstance(o, Failed)]
     listing_failed = listing is not None and listing.error is not None
-    for (mi, dep), outcome in failures:
-        fail(f"{mi}/{dep} not recorded: {outcome.error.message}")
+    secrets = declared_secrets(desired.deployments, policy) if failures else []
+    for (mi, dep), outcome in failures:  # a server may echo what it was sent
+        fail(f"{mi}/{dep} not recorded: {scrub(outcome.error.message, secrets)}")
     recorded = len(keys) - len(failures)
     output = options.output
     # A snapshot that lacks deployments would read back as errors at best; the previous

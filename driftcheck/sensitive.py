@@ -224,9 +224,7 @@ def _secrets(
     result: RunResult, deployments: Iterable[DesiredDeployment], policy: SensitivePolicy
 ) -> list[str]:
     """Every known secret string, longest first (a secret inside another one goes second)."""
-    found: set[str] = set()
-    for deployment in deployments:
-        found |= policy.rule_for(deployment).secrets(deployment.fields)
+    found = set(declared_secrets(deployments, policy))
     for entry in result.deployments:
         for diff in entry.differences:
             if diff.sensitive:
@@ -236,6 +234,23 @@ def _secrets(
                     if isinstance(v, str) and len(v) >= _MIN_SCRUBBED
                 )
     return sorted(found, key=len, reverse=True)
+
+
+def declared_secrets(
+    deployments: Iterable[DesiredDeployment], policy: SensitivePolicy = NO_POLICY
+) -> list[str]:
+    """The declared string values at sensitive paths, longest first, for :func:`scrub`."""
+    found: set[str] = set()
+    for deployment in deployments:
+        found |= policy.rule_for(deployment).secrets(deployment.fields)
+    return sorted(found, key=len, reverse=True)
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every one of ``secrets`` (longest first) replaced by ``(sensitive)``."""
+    for secret in secrets:
+        text = text.replace(secret, str(MASKED))
+    return text
 
 
 def _masked(diff: Difference) -> Difference:
@@ -252,10 +267,7 @@ def _masked(diff: Difference) -> Difference:
 def _scrubbed(error: ErrorInfo | None, secrets: list[str]) -> ErrorInfo | None:
     if error is None or not any(secret in error.message for secret in secrets):
         return error
-    message = error.message
-    for secret in secrets:
-        message = message.replace(secret, str(MASKED))
-    return replace(error, message=message)
+    return replace(error, message=scrub(error.message, secrets))
 
 
 def mask_marks(marks: Marks, policy: SensitivePolicy = NO_POLICY) -> Marks:

@@ -404,6 +404,15 @@ def test_a_server_that_echoes_a_declared_secret_in_an_error_has_it_scrubbed(
     assert run.code == 1
     assert "s3cret" not in run.stdout + run.stderr + report.read_text(encoding="utf-8")
     assert "hf_token '(sensitive)' is invalid" in run.stdout
+    emulator.script(
+        MI, DEP, Reply(status=422, body={"detail": "hf_token 's3cret-desired-value' is invalid"})
+    )
+    snap = invoke(
+        ["snapshot", manifest(SHOWN), "-o", str(tmp_path / "snap.json")], api_env(emulator)
+    )
+    assert snap.code == 1
+    assert "s3cret" not in snap.stdout + snap.stderr
+    assert "hf_token '(sensitive)' is invalid" in snap.stderr
 
 
 def test_a_sensitive_name_is_not_used_as_a_label(emulator: Emulator, manifest: Any) -> None:
