@@ -332,6 +332,7 @@ class CheckOptions:
     fail_on: str = "any"
     ignore_file: str | None = None
     progress: Any = field(default=None)
+    gate: Any = None  # a gate.GateRequest: --wait, --changed-since, --all
 
 
 @cli.command()
@@ -414,6 +415,26 @@ class CheckOptions:
     help="gitignore-style 'mi/dep path.pattern' lines (default: .driftignore beside the "
     "manifests, when present).",
 )
+@click.option(
+    "--wait",
+    metavar="DURATION",
+    default=None,
+    help="Release gate: re-check drifted, missing and errored deployments (backoff 2-30 s) "
+    "until in sync, failed, or DURATION (e.g. 90s, 10m) has passed.",
+)
+@click.option(
+    "--changed-since",
+    metavar="REF",
+    default=None,
+    help="Reviewer check: only deployments whose declaration changed since git REF; mark "
+    "each difference this_change or pre_existing; list removed deployments.",
+)
+@click.option(
+    "--all",
+    "check_all",
+    is_flag=True,
+    help="With --changed-since: check every deployment, still marking origins.",
+)
 @http_options
 def check(
     paths: tuple[str, ...],
@@ -430,6 +451,9 @@ def check(
     baseline: str | None,
     fail_on: str,
     ignore_file: str | None,
+    wait: str | None,
+    changed_since: str | None,
+    check_all: bool,
     **kwargs: Any,
 ) -> int:
     """Compare declared deployments with live ones (PATH defaults to manifests/).
@@ -452,8 +476,24 @@ def check(
         fail_on=fail_on,
         ignore_file=ignore_file,
         progress=progress_for(sys.stderr),
+        gate=gate_request(wait, changed_since, check_all, live_from, unmanaged),
     )
     return run_check(options)
+
+
+def gate_request(
+    wait: str | None,
+    changed_since: str | None,
+    check_all: bool,
+    live_from: str | None,
+    unmanaged: bool,
+) -> Any:
+    from driftcheck.gate import GateRequest, GateUsageError
+
+    try:
+        return GateRequest.parse(wait, changed_since, check_all, live_from, unmanaged)
+    except GateUsageError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def list_scope(unmanaged: bool, model_instance_ids: tuple[str, ...]) -> Any:
@@ -501,6 +541,16 @@ def run_check(options: CheckOptions) -> int:
             baseline = load_baseline(options.baseline)
         except BaselineError as exc:
             return fail(exc.message)
+    gate = None
+    if options.gate is not None:
+        from driftcheck.changes import ChangesError
+
+        try:
+            # the wait line goes where the progress line goes: a terminal's stderr, not CI logs
+            terminal = sys.stderr if options.progress is not None else None
+            gate = options.gate.prepare(options.paths or (DEFAULT_PATH,), terminal)
+        except ChangesError as exc:
+            return fail(str(exc))
     try:
         source: Any
         if options.live_from:
@@ -509,16 +559,25 @@ def run_check(options: CheckOptions) -> int:
             source = ApiSource(build_http_settings(options.http))
     except SourceError as exc:
         return fail(str(exc))
-    result = engine.check(
-        desired,
-        source,
-        strict=options.strict,
-        ignore=options.ignore,
-        progress=options.progress,
-        fetch_mode=options.fetch,
-        unmanaged=options.unmanaged,
-        rules=rules,
-    )
+
+    def check_once(state: Any, live: Any, first: bool = True) -> Any:
+        return engine.check(
+            state,
+            live,
+            strict=options.strict,
+            ignore=options.ignore,
+            progress=options.progress if first else None,
+            fetch_mode=options.fetch if first else "get",
+            unmanaged=options.unmanaged if first else None,
+            rules=rules,
+        )
+
+    if gate is not None:
+        from driftcheck import gate as release_gate
+
+        result = release_gate.run(desired, source, check_once, gate)
+    else:
+        result = check_once(desired, source)
     if baseline is not None:
         marks = mark(result, baseline, format_timestamp(result.started_at))
         result = dataclasses.replace(result, marks=marks, fail_on=options.fail_on)

@@ -295,6 +295,8 @@ class Emulator:
         self._by_key: dict[tuple[str, str], _Entry] = {}
         self._by_mi: dict[str, dict[str, _Entry]] = {}
         self._scripts: dict[Route, deque[Reply]] = {}
+        # rollout sequences: each GET of the route takes the next step; the last step repeats
+        self._rollouts: dict[Route, list[Reply]] = {}
         self._connection_ids = itertools.count(1)
         self._connections: dict[asyncio.StreamWriter, asyncio.Task[Any]] = {}
         self._thread: threading.Thread | None = None
@@ -397,6 +399,29 @@ class Emulator:
             else ("list", model_instance_id, str(page))
         )
         self._enqueue(key, replies)
+
+    def rollout(
+        self, model_instance_id: str, deployment_id: str, *steps: dict[str, Any] | Reply
+    ) -> None:
+        """A deployment whose responses change over time, one step per GET, the last repeating.
+
+        A dict step is a deployment body answered with 200 (``make_deployment(...,
+        status="DEPLOYING")``); a :class:`Reply` step is answered as scripted. Scripted replies
+        (:meth:`script`) still come first. Tests of ``--wait`` advance a rollout by requests,
+        so they never sleep or depend on timing.
+        """
+        if not steps:
+            raise ValueError("rollout() needs at least one step")
+        replies = [s if isinstance(s, Reply) else Reply(body=s) for s in steps]
+        with self._lock:
+            self._rollouts[("deployment", model_instance_id, deployment_id)] = replies
+
+    def _next_rollout_step(self, key: Route) -> Reply | None:
+        with self._lock:
+            steps = self._rollouts.get(key)
+            if not steps:
+                return None
+            return steps.pop(0) if len(steps) > 1 else steps[0]
 
     def _enqueue(self, key: Route, replies: tuple[Reply, ...]) -> None:
         with self._lock:
@@ -544,6 +569,8 @@ class Emulator:
             key = _script_key(route, query)
             if key is not None:
                 reply = self._pop_script(key)
+                if reply is None:
+                    reply = self._next_rollout_step(key)
 
         delay = self.latency + (reply.delay if reply is not None else 0.0)
         if delay > 0:
