@@ -208,3 +208,55 @@ def test_all_needs_changed_since(repo: Path, run_check: Any) -> None:
     result = run_check("manifests", "--all")
     assert result.code == 1
     assert "--changed-since" in result.stderr
+
+
+def test_removed_deployments_not_found_or_failing(
+    repo: Path, emulator: Emulator, run_check: Any
+) -> None:
+    from tests.emulator import Reply
+
+    for dep in ("dep_a", "dep_b"):
+        emulator.put(make_deployment("mi_1", dep, vendor_configuration=launch_config()))
+    (repo / "manifests" / "prod.yaml").write_text(
+        manifest_text(deployment("dep_a", 2), deployment("dep_b", 2)), encoding="utf-8"
+    )
+    git(repo, "commit", "-q", "-am", "two")
+    (repo / "manifests" / "prod.yaml").write_text(
+        manifest_text(deployment("dep_d", 1)), encoding="utf-8"
+    )
+    emulator.remove("mi_1", "dep_a")
+    emulator.script("mi_1", "dep_b", *[Reply(status=503)] * 10)
+    result = run_check("manifests", "--changed-since", "HEAD", "--retries", "0", "--format", "json")
+    removed = {r["deployment_id"]: r for r in json.loads(result.stdout)["removed"]}
+    assert removed["dep_a"]["found"] is False and removed["dep_a"]["live_status"] is None
+    assert removed["dep_b"]["live_status"] is None
+    assert removed["dep_b"]["error"]["http_status"] == 503
+    # dep_d is missing live: that decides the exit code, the removed ones do not
+    assert result.code == 2
+
+
+def test_wait_and_changed_since_together(
+    repo: Path, live: Emulator, run_check: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import driftcheck.wait
+    from tests.acceptance.test_wait import FakeClock
+
+    clock = FakeClock()
+    monkeypatch.setattr(driftcheck.wait, "CLOCK", clock)
+    ready = make_deployment(
+        "mi_1", "dep_b", name="dep_b-name", vendor_configuration=launch_config(max_workers=5)
+    )
+    live.rollout("mi_1", "dep_b", live.get("mi_1", "dep_b") or {}, ready)
+    result = run_check("manifests", "--changed-since", "HEAD", "--wait", "1m", "--format", "json")
+    report = json.loads(result.stdout)
+    by_id = {d["deployment_id"]: d for d in report["deployments"]}
+    assert by_id["dep_b"]["status"] == "in_sync" and by_id["dep_b"]["checks"] == 2
+    # dep_a never settles: its origins are marked on the last observation
+    assert {d["origin"] for d in by_id["dep_a"]["differences"]} == {"this_change", "pre_existing"}
+    assert report["waited_s"] == pytest.approx(60, abs=0.1)
+
+
+def test_unmanaged_with_changed_since_needs_all(repo: Path, run_check: Any) -> None:
+    result = run_check("manifests", "--changed-since", "HEAD", "--unmanaged")
+    assert result.code == 1
+    assert "--unmanaged with --changed-since needs --all" in result.stderr
