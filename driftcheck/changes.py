@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from driftcheck.errors import DriftcheckError
 from driftcheck.fetch import Failed, Fetched, NotFound
 from driftcheck.manifest import MANIFEST_SUFFIXES, DesiredDeployment, DesiredState, ManifestError
 from driftcheck.result import (
@@ -41,7 +42,7 @@ Check = Callable[[DesiredState, LiveSource], RunResult]
 GIT_TIMEOUT = 60.0
 
 
-class ChangesError(Exception):
+class ChangesError(DriftcheckError):
     """--changed-since cannot be used here; a usage error (exit 1), never a silent full run."""
 
 

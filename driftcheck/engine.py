@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import importlib
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
+from driftcheck.baseline import Baseline, mark
 from driftcheck.diff import compare
 from driftcheck.fetch import Collected, Fetched, ListScope, NotFound, Outcome, Progress
 from driftcheck.ignorefile import EMPTY as EMPTY_RULES
@@ -22,10 +21,12 @@ from driftcheck.result import (
     Difference,
     ErrorInfo,
     ErrorKind,
+    FailOn,
     RunResult,
     SourceLocation,
     Status,
     UnmanagedDeployment,
+    format_timestamp,
 )
 from driftcheck.spec import InvalidResponse, parse_live
 
@@ -55,17 +56,15 @@ def check(
     fetch_mode: str = "auto",
     unmanaged: ListScope | None = None,
     rules: IgnoreRules = EMPTY_RULES,
+    baseline: Baseline | None = None,
+    fail_on: FailOn = "any",
+    version: str = "",
 ) -> RunResult:
+    """``baseline`` marks each finding new or persisting; ``version`` is the driftcheck
+    version the reports name (passed in, so that nothing here reads package state)."""
     started = dt.datetime.now(dt.timezone.utc)
     keys = [d.key for d in desired.deployments]
-    # deepdiff takes ~150 ms to import and is needed as soon as one deployment drifted:
-    # import it while the requests wait on the network instead of after them.
-    warm_up = threading.Thread(target=importlib.import_module, args=("deepdiff",))
-    warm_up.start()
-    try:
-        collected = source.collect(keys, mode=fetch_mode, scope=unmanaged, progress=progress)
-    finally:
-        warm_up.join()  # never leave an import running behind the caller
+    collected = source.collect(keys, mode=fetch_mode, scope=unmanaged, progress=progress)
     patterns = tuple(ignore)
     results = tuple(
         judge(deployment, outcome, strict=strict, ignore=patterns, rules=rules)
@@ -82,6 +81,9 @@ def check(
             )
         else:
             found, coverage = find_unmanaged(listing.items, desired)
+    marks = None
+    if baseline is not None:
+        marks = mark(results, found, baseline, format_timestamp(started))
     return RunResult(
         deployments=results,
         started_at=started,
@@ -90,6 +92,9 @@ def check(
         unmanaged=found,
         coverage=coverage,
         listing_error=listing_error,
+        marks=marks,
+        fail_on=fail_on,
+        version=version,
     )
 
 

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from driftcheck import __version__
+from driftcheck.errors import DriftcheckError
 from driftcheck.result import ErrorInfo, ErrorKind
 
 Key = tuple[str, str]
@@ -127,7 +128,7 @@ def _page_problem(body: Any, page: int, total: int | None, seen: int) -> str | N
     return None
 
 
-class SourceError(Exception):
+class SourceError(DriftcheckError):
     """The source cannot be used at all (bad settings, unreadable snapshot): exit 1."""
 
 

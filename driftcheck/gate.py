@@ -7,15 +7,19 @@ REF) is read by :func:`driftcheck.changes.load_ref_state` before the first reque
 
 from __future__ import annotations
 
+import dataclasses
 import random
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import IO
+from typing import TYPE_CHECKING
 
 from driftcheck import wait as wait_module
+from driftcheck.baseline import Baseline, mark
 from driftcheck.changes import RefState, load_ref_state, mark_origins
+from driftcheck.ignorefile import IgnoreRules
 from driftcheck.manifest import DesiredState, load_manifests
-from driftcheck.result import RunResult
+from driftcheck.result import RunResult, format_timestamp
 from driftcheck.wait import (
     Clock,
     DurationError,
@@ -27,6 +31,9 @@ from driftcheck.wait import (
     WaitProgress,
     parse_duration,
 )
+
+if TYPE_CHECKING:
+    from driftcheck.app import CheckOptions
 
 #: ``check(desired, source, first)``: the run's comparison options; ``first`` is the first
 #: pass (progress, listing for --unmanaged, the chosen fetch mode), later ones GET only.
@@ -73,7 +80,7 @@ class GateRequest:
             return None
         return cls(seconds, changed_since, check_all)
 
-    def prepare(self, paths: Sequence[str], terminal: IO[str] | None) -> GateOptions:
+    def prepare(self, paths: Sequence[str], show_progress: bool) -> GateOptions:
         """Read what is local (git, the manifests at REF); raises ChangesError."""
         changes = None
         if self.changed_since is not None:
@@ -83,7 +90,7 @@ class GateRequest:
             clock=wait_module.CLOCK,
             changes=changes,
             check_all=self.check_all,
-            wait_progress=WaitLine(terminal) if terminal is not None else None,
+            wait_progress=WaitLine(sys.stderr) if show_progress else None,
         )
 
 
@@ -98,6 +105,40 @@ class GateOptions:
 
 
 def run(
+    desired: DesiredState,
+    source: LiveSource,
+    rules: IgnoreRules,
+    check_options: CheckOptions,
+    options: GateOptions,
+    baseline: Baseline | None,
+) -> RunResult:
+    """The engine's check with the run's options, through the gate; baseline marks last, on
+    the final observation (a mark made on the first pass would describe a stale state)."""
+    from driftcheck import __version__, engine
+
+    def check(state: DesiredState, live: LiveSource, first: bool) -> RunResult:
+        return engine.check(
+            state,
+            live,
+            strict=check_options.strict,
+            ignore=check_options.ignore,
+            progress=check_options.progress if first else None,
+            fetch_mode=check_options.fetch if first else "get",
+            unmanaged=check_options.unmanaged if first else None,
+            rules=rules,
+            fail_on=check_options.fail_on,
+            version=__version__,
+        )
+
+    result = run_with(desired, source, check, options)
+    if baseline is not None:
+        now = format_timestamp(result.started_at)
+        marks = mark(result.deployments, result.unmanaged, baseline, now)
+        result = dataclasses.replace(result, marks=marks)
+    return result
+
+
+def run_with(
     desired: DesiredState, source: LiveSource, check: CheckFn, options: GateOptions
 ) -> RunResult:
     def again(subset: DesiredState, live: LiveSource) -> RunResult:

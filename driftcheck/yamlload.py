@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from driftcheck.errors import DriftcheckError
+
 try:  # libyaml is ~10x faster on large manifests; fall back to the pure-Python parser
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
@@ -37,12 +39,11 @@ _SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "time
 _MERGE_TAG = _CORE + "merge"
 
 
-class YamlError(Exception):
+class YamlError(DriftcheckError):
     """A document that cannot be loaded; ``line``/``column`` are 1-based."""
 
     def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
         super().__init__(message)
-        self.message = message
         self.line = line
         self.column = column
 

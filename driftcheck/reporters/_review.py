@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from driftcheck.reporters.text import MISSING_MESSAGE, difference_sides, plural
+from driftcheck.reporters._words import MISSING_MESSAGE, difference_sides, plural
 from driftcheck.result import (
     Difference,
     DiffKind,

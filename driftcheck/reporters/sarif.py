@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from driftcheck.reporters.text import (
+from driftcheck.reporters._words import (
     MISSING_MESSAGE,
     difference_sides,
     error_message,
@@ -36,7 +36,7 @@ from driftcheck.result import (
 )
 
 if TYPE_CHECKING:
-    from driftcheck.baseline import BaselineEntry, Mark, Marks
+    from driftcheck.result import BaselineEntry, Mark, Marks
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT = "driftcheckFinding/v1"

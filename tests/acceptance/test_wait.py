@@ -138,3 +138,22 @@ def test_bad_wait_is_a_usage_error(
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and message in errors[0]
     assert "Traceback" not in result.stderr
+
+
+def test_baseline_marks_describe_the_last_observation(
+    emulator: Emulator, run_check: Any, manifest: Any, clock: FakeClock, tmp_path: Any
+) -> None:
+    path = manifest(MANIFEST)
+    emulator.put(body("DEPLOYING", 1))
+    base = str(tmp_path / "base.json")
+    assert run_check(path, "--report", f"json={base}").code == 2
+    emulator.rollout("mi_1", "dep_1", body("DEPLOYING", 1), body("READY", 4))
+    result = run_check(path, "--wait", "1m", "--baseline", base, "--format", "json")
+    assert result.code == 0, result.stdout
+    report = json.loads(result.stdout)
+    # marked after the wait: what the first pass saw is resolved, not persisting
+    assert sorted(e["path"] for e in report["resolved"]) == [
+        "status",
+        "vendor_configuration.max_workers",
+    ]
+    assert report["baseline"]["counts"]["persisting"] == 0

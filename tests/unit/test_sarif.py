@@ -10,11 +10,13 @@ from typing import Any
 import jsonschema
 import pytest
 
-from driftcheck.baseline import Baseline, BaselineEntry, EntryKey, mark
+from driftcheck.baseline import Baseline, mark
 from driftcheck.reporters import sarif
 from driftcheck.result import (
+    BaselineEntry,
     DeploymentResult,
     DiffKind,
+    EntryKey,
     ErrorInfo,
     ErrorKind,
     RunResult,
@@ -119,7 +121,8 @@ def test_baseline_states_new_unchanged_absent() -> None:
         },
     )
     result = run(now)
-    result = dataclasses.replace(result, marks=mark(result, baseline, "2026-11-27T04:00:00Z"))
+    marks = mark(result.deployments, None, baseline, "2026-11-27T04:00:00Z")
+    result = dataclasses.replace(result, marks=marks)
     found = results(result)
     states = {r["message"]["text"].split(": ")[-1][:40]: r["baselineState"] for r in found}
     assert sorted(states.values()) == ["absent", "new", "unchanged"]
