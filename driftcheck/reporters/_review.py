@@ -91,3 +91,40 @@ def _removed(
     else:
         state = f"live still has it, status {code_cell(entry.live_status or 'unknown')}"
     return f"- stop declaring {label} ({state}); removing a declaration deletes nothing"
+
+
+# ---------------------------------------------------------------------------------------------
+# Text report
+
+
+ORIGIN_WORDS = {Origin.THIS_CHANGE: " (this change)", Origin.PRE_EXISTING: " (already drifted)"}
+
+
+def origin_suffix(origin: Origin | None) -> str:
+    return ORIGIN_WORDS.get(origin, "") if origin is not None else ""
+
+
+def text_footer(result: RunResult, printable: Callable[[str], str]) -> list[str]:
+    """Summary lines of --wait and --changed-since for the text report (none otherwise)."""
+    lines = []
+    scope = result.changed_since
+    if scope is not None:
+        ref = printable(scope.ref)
+        if scope.checked_all:
+            lines.append(f"Checked every deployment; origins against {ref}.")
+        else:
+            lines.append(
+                f"Checked deployments changed since {ref}; "
+                f"{plural(scope.unchanged, 'unchanged deployment')} not checked (--all)."
+            )
+    for entry in result.removed or ():
+        if entry.error is not None:
+            state = f"live state unknown: {entry.error.message}"
+        elif not entry.found:
+            state = MISSING_MESSAGE
+        else:
+            state = f"live status {entry.live_status or 'unknown'}"
+        lines.append(f"- {printable(entry.label)} removed by this change: {printable(state)}")
+    if result.waited_s is not None:
+        lines.append(f"Waited {result.waited_s:g} s for rollouts.")
+    return lines

@@ -260,3 +260,11 @@ def test_unmanaged_with_changed_since_needs_all(repo: Path, run_check: Any) -> N
     result = run_check("manifests", "--changed-since", "HEAD", "--unmanaged")
     assert result.code == 1
     assert "--unmanaged with --changed-since needs --all" in result.stderr
+
+
+def test_text_report_names_origins_and_removed(repo: Path, live: Emulator, run_check: Any) -> None:
+    lines = run_check("manifests", "--changed-since", "HEAD").stdout.splitlines()
+    assert "    ~ vendor_configuration.max_workers: 4 -> 3 (already drifted)" in lines
+    assert "    ~ vendor_configuration.min_workers: 1 -> 0 (this change)" in lines
+    assert "+ dep_e-name (mi_1/dep_e) missing: not found on the API (this change)" in lines
+    assert "- dep_c-name (mi_1/dep_c) removed by this change: live status READY" in lines

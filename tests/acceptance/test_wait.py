@@ -157,3 +157,14 @@ def test_baseline_marks_describe_the_last_observation(
         "vendor_configuration.max_workers",
     ]
     assert report["baseline"]["counts"]["persisting"] == 0
+
+
+def test_text_report_says_how_long_it_waited(
+    emulator: Emulator, run_check: Any, manifest: Any, clock: FakeClock
+) -> None:
+    emulator.rollout("mi_1", "dep_1", body("DEPLOYING", 1), body("READY", 4))
+    result = run_check(manifest(MANIFEST), "--wait", "1m")
+    assert result.code == 0
+    assert (
+        result.stdout.splitlines()[-1] == f"Waited {round(sum(clock.sleeps), 1):g} s for rollouts."
+    )
