@@ -83,14 +83,20 @@ def _already(diff: Difference, code_cell: Callable[[str], str]) -> str:
 def _removed(
     entry: RemovedDeployment, code_cell: Callable[[str], str], text_cell: Callable[[str], str]
 ) -> str:
-    label = text_cell(entry.label)
+    state = text_cell(removed_state(entry))
+    return (
+        f"- stop declaring {text_cell(entry.label)} ({state}); "
+        "removing a declaration deletes nothing"
+    )
+
+
+def removed_state(entry: RemovedDeployment) -> str:
+    """What live has for a deployment the change stops declaring, in plain words."""
     if entry.error is not None:
-        state = f"live state unknown: {text_cell(entry.error.message)}"
-    elif not entry.found:
-        state = MISSING_MESSAGE
-    else:
-        state = f"live still has it, status {code_cell(entry.live_status or 'unknown')}"
-    return f"- stop declaring {label} ({state}); removing a declaration deletes nothing"
+        return f"live state unknown: {entry.error.message}"
+    if not entry.found:
+        return MISSING_MESSAGE
+    return f"live status {entry.live_status or 'unknown'}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -118,13 +124,8 @@ def text_footer(result: RunResult, printable: Callable[[str], str]) -> list[str]
                 f"{plural(scope.unchanged, 'unchanged deployment')} not checked (--all)."
             )
     for entry in result.removed or ():
-        if entry.error is not None:
-            state = f"live state unknown: {entry.error.message}"
-        elif not entry.found:
-            state = MISSING_MESSAGE
-        else:
-            state = f"live status {entry.live_status or 'unknown'}"
-        lines.append(f"- {printable(entry.label)} removed by this change: {printable(state)}")
+        state = printable(removed_state(entry))
+        lines.append(f"- {printable(entry.label)} removed by this change: {state}")
     if result.waited_s is not None:
         lines.append(f"Waited {result.waited_s:g} s for rollouts.")
     return lines

@@ -126,7 +126,7 @@ def test_markdown_leads_with_this_change(repo: Path, live: Emulator, run_check: 
     assert "`vendor_configuration.min_workers`" in will
     assert "set `vendor_configuration.max_workers` to `5`" in will  # dep_b
     assert "create dep\\_e-name" in will
-    assert "stop declaring dep\\_c-name" in will and "`READY`" in will
+    assert "stop declaring dep\\_c-name (mi\\_1/dep\\_c) (live status READY)" in will
     assert "`vendor_configuration.max_workers`: desired `4`, live `3`" in already
     assert "`vendor_configuration.max_workers` to `4`" not in will  # dep_a's was there before
     assert "1 deployment whose declaration did not change" in text
