@@ -22,16 +22,10 @@ import click
 
 from driftcheck import __version__
 from driftcheck.errors import DriftcheckError
-from driftcheck.fetch import (
-    ApiSource,
-    Failed,
-    Fetched,
-    HttpSettings,
-    ListScope,
-    Outcome,
-    Progress,
-    SnapshotSource,
-)
+from driftcheck.live.api import ApiSource
+from driftcheck.live.records import Failed, Fetched, ListScope, LiveSource, Outcome, Progress
+from driftcheck.live.settings import HttpSettings
+from driftcheck.live.snapshot import SnapshotSource
 from driftcheck.manifest import DesiredState, load_manifests
 from driftcheck.normalize import IgnorePattern
 from driftcheck.output import ReportTarget, append_step_summary, write_text
@@ -151,7 +145,7 @@ def run_check(options: CheckOptions) -> int:
         if options.gate is not None
         else None
     )
-    source: engine.LiveSource
+    source: LiveSource
     if options.live_from:
         source = SnapshotSource(options.live_from)
     else:
@@ -223,7 +217,7 @@ def run_validate(paths: tuple[str, ...]) -> int:
 
 
 def run_snapshot(options: SnapshotOptions) -> int:
-    from driftcheck.fetch import snapshot_document
+    from driftcheck.live.snapshot import snapshot_document
 
     scope = options.scope
     if options.record_all and not options.paths and not os.path.exists(DEFAULT_PATH):

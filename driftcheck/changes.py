@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from driftcheck.errors import DriftcheckError
-from driftcheck.fetch import Failed, Fetched, NotFound
+from driftcheck.live.records import Failed, Fetched, LiveSource, NotFound
 from driftcheck.manifest import MANIFEST_SUFFIXES, DesiredDeployment, DesiredState, ManifestError
 from driftcheck.result import (
     ChangeScope,
@@ -34,7 +34,7 @@ from driftcheck.result import (
     RunResult,
     Status,
 )
-from driftcheck.wait import LiveSource, ObservingSource, ReplaySource
+from driftcheck.wait import ObservingSource, ReplaySource
 
 Key = tuple[str, str]
 #: ``check(desired, source)`` with the run's comparison options, by GET, without listing.

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
 from driftcheck.baseline import Baseline, mark
 from driftcheck.diff import compare
-from driftcheck.fetch import Collected, Fetched, ListScope, NotFound, Outcome, Progress
 from driftcheck.ignorefile import EMPTY as EMPTY_RULES
 from driftcheck.ignorefile import IgnoreRules
+from driftcheck.live.records import Fetched, ListScope, LiveSource, NotFound, Outcome, Progress
 from driftcheck.manifest import DesiredDeployment, DesiredState
 from driftcheck.normalize import IgnorePattern
 from driftcheck.result import (
@@ -29,21 +29,6 @@ from driftcheck.result import (
     format_timestamp,
 )
 from driftcheck.spec import InvalidResponse, parse_live
-
-
-class LiveSource(Protocol):
-    """What the engine needs from a source (``ApiSource``, ``SnapshotSource``)."""
-
-    description: str
-
-    def collect(
-        self,
-        keys: Sequence[tuple[str, str]],
-        *,
-        mode: str = "auto",
-        scope: ListScope | None = None,
-        progress: Progress | None = None,
-    ) -> Collected: ...
 
 
 def check(

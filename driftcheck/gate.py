@@ -18,12 +18,12 @@ from driftcheck import wait as wait_module
 from driftcheck.baseline import Baseline, mark
 from driftcheck.changes import RefState, load_ref_state, mark_origins
 from driftcheck.ignorefile import IgnoreRules
+from driftcheck.live.records import LiveSource
 from driftcheck.manifest import DesiredState, load_manifests
 from driftcheck.result import RunResult, format_timestamp
 from driftcheck.wait import (
     Clock,
     DurationError,
-    LiveSource,
     ObservingSource,
     SystemClock,
     Waiter,

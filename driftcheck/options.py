@@ -15,7 +15,8 @@ from driftcheck.reporters import FORMATS
 
 if TYPE_CHECKING:
     from driftcheck.app import ApiKey
-    from driftcheck.fetch import HttpSettings, ListScope
+    from driftcheck.live.records import ListScope
+    from driftcheck.live.settings import HttpSettings
     from driftcheck.normalize import IgnorePattern
     from driftcheck.output import ReportTarget
 
@@ -99,7 +100,7 @@ def http_settings(kwargs: dict[str, Any], api_key_env: str) -> tuple[HttpSetting
     """The HTTP settings (all but the key) and where the key comes from: ``api_key_env`` is
     the value of ``SGP_API_KEY``, read by the command line."""
     from driftcheck.app import ApiKey
-    from driftcheck.fetch import HttpSettings
+    from driftcheck.live.settings import HttpSettings
 
     key = ApiKey(api_key_env, kwargs.pop("api_key_file"))
     settings = HttpSettings(
@@ -152,7 +153,7 @@ def parse_report_targets(values: Sequence[str]) -> tuple[ReportTarget, ...]:
 
 def list_scope(enabled: bool, model_instance_ids: tuple[str, ...], flag: str) -> ListScope | None:
     """The listing scope of ``--unmanaged`` / ``snapshot --all`` (``flag``), or None."""
-    from driftcheck.fetch import ListScope
+    from driftcheck.live.records import ListScope
 
     if not enabled:
         if model_instance_ids:

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import IO, Any, Protocol
 
-from driftcheck.fetch import Collected, Fetched, ListScope, Outcome, Progress
+from driftcheck.live.records import Collected, Fetched, ListScope, LiveSource, Outcome, Progress
 from driftcheck.manifest import DesiredState
 from driftcheck.result import DeploymentResult, ErrorKind, RunResult, Status
 
@@ -74,19 +74,6 @@ class SystemClock:
 
 #: The clock a run uses unless given one; read when a run starts, so a test can replace it.
 CLOCK: Clock = SystemClock()
-
-
-class LiveSource(Protocol):
-    description: str
-
-    def collect(
-        self,
-        keys: Sequence[Key],
-        *,
-        mode: str = "auto",
-        scope: ListScope | None = None,
-        progress: Progress | None = None,
-    ) -> Collected: ...
 
 
 class ObservingSource:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from driftcheck.fetch import Collected, Failed, Fetched, ListScope, NotFound, Outcome
+from driftcheck.live.records import Collected, Failed, Fetched, ListScope, NotFound, Outcome
 from driftcheck.manifest import DesiredDeployment, DesiredState
 from driftcheck.result import (
     DeploymentResult,
