@@ -29,6 +29,7 @@ from driftcheck.result import (
     DeploymentResult,
     Difference,
     DiffKind,
+    Origin,
     RunResult,
     SourceLocation,
     Status,
@@ -177,6 +178,7 @@ def _deployment_results(
                 (*ids, diff.path),
                 places.location(location),
                 _state(mark, marks),
+                diff.origin,
             )
         )
     if deployment.status in (Status.MISSING, Status.ERROR):
@@ -187,9 +189,8 @@ def _deployment_results(
             kind = deployment.error.kind.value if deployment.error else "unknown"
             rule, text = "deployment/error", f"{deployment.label}: {error_message(deployment)}"
             ids = (*ids, kind)
-        found.append(
-            _result(rule, text, ids, places.location(deployment.location), _state(mark, marks))
-        )
+        where = places.location(deployment.location)
+        found.append(_result(rule, text, ids, where, _state(mark, marks), deployment.origin))
     return found
 
 
@@ -263,6 +264,7 @@ def _result(
     ids: tuple[str, ...],
     location: dict[str, Any] | None,
     baseline_state: str | None,
+    origin: Origin | None = None,
 ) -> dict[str, Any]:
     digest = hashlib.sha256(json.dumps([rule, *ids]).encode("utf-8")).hexdigest()
     found: dict[str, Any] = {
@@ -276,6 +278,8 @@ def _result(
     found["partialFingerprints"] = {FINGERPRINT: digest}
     if baseline_state is not None:
         found["baselineState"] = baseline_state
+    if origin is not None:  # --changed-since: this_change / pre_existing
+        found["properties"] = {"origin": origin.value}
     return found
 
 

@@ -268,3 +268,14 @@ def test_text_report_names_origins_and_removed(repo: Path, live: Emulator, run_c
     assert "    ~ vendor_configuration.min_workers: 1 -> 0 (this change)" in lines
     assert "+ dep_e-name (mi_1/dep_e) missing: not found on the API (this change)" in lines
     assert "- dep_c-name (mi_1/dep_c) removed by this change: live status READY" in lines
+
+
+def test_sarif_carries_the_origin(repo: Path, live: Emulator, run_check: Any) -> None:
+    from tests.unit.test_sarif import validate
+
+    result = run_check("manifests", "--changed-since", "HEAD", "--format", "sarif")
+    found = validate(result.stdout)["runs"][0]["results"]
+    origins = sorted(r["properties"]["origin"] for r in found)
+    assert origins == ["pre_existing", "this_change", "this_change", "this_change"]
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in found}
+    assert uris == {"manifests/prod.yaml"}
