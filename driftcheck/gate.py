@@ -128,6 +128,7 @@ def run(
             rules=rules,
             fail_on=check_options.fail_on,
             version=__version__,
+            live_from=check_options.live_from,
         )
 
     result = run_with(desired, source, check, options)

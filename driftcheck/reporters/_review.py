@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from driftcheck.reporters._words import MISSING_MESSAGE, difference_sides, plural
+from driftcheck.reporters._words import (
+    MISSING_MESSAGE,
+    difference_sides,
+    missing_message,
+    plural,
+)
 from driftcheck.result import (
     Difference,
     DiffKind,
@@ -35,7 +40,7 @@ def review_sections(
     for deployment in result.deployments:
         label = text_cell(deployment.label)
         if deployment.status is Status.MISSING:
-            line = f"- create {label}: {MISSING_MESSAGE}"
+            line = f"- create {label}: {missing_message(result)}"
             (will if deployment.origin is Origin.THIS_CHANGE else already).append(line)
         for diff in deployment.differences:
             if diff.origin is Origin.PRE_EXISTING:

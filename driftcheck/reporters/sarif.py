@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from driftcheck.reporters._words import (
-    MISSING_MESSAGE,
     difference_sides,
     error_message,
+    missing_message,
     unmanaged_message,
 )
 from driftcheck.result import (
@@ -114,7 +114,7 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
     results: list[dict[str, Any]] = []
     marks = result.marks
     for deployment in result.deployments:
-        results.extend(_deployment_results(deployment, marks, places))
+        results.extend(_deployment_results(result, deployment, marks, places))
     for entry in result.unmanaged or ():
         mark = marks.unmanaged(entry.model_instance_id, entry.deployment_id) if marks else None
         results.append(_unmanaged(entry, mark, places, fallback))
@@ -164,7 +164,7 @@ def _rule(rule: Rule) -> dict[str, Any]:
 
 
 def _deployment_results(
-    deployment: DeploymentResult, marks: Marks | None, places: _Places
+    result: RunResult, deployment: DeploymentResult, marks: Marks | None, places: _Places
 ) -> list[dict[str, Any]]:
     ids = _ids(deployment)
     found = []
@@ -184,7 +184,7 @@ def _deployment_results(
     if deployment.status in (Status.MISSING, Status.ERROR):
         mark = marks.of_deployment(deployment) if marks else None
         if deployment.status is Status.MISSING:
-            rule, text = "deployment/missing", f"{deployment.label}: {MISSING_MESSAGE}"
+            rule, text = "deployment/missing", f"{deployment.label}: {missing_message(result)}"
         else:
             kind = deployment.error.kind.value if deployment.error else "unknown"
             rule, text = "deployment/error", f"{deployment.label}: {error_message(deployment)}"

@@ -9,11 +9,11 @@ from collections.abc import Callable
 
 from driftcheck.reporters._review import origin_suffix, text_footer
 from driftcheck.reporters._words import (
-    MISSING_MESSAGE,
     coverage_line,
     difference_line,
     entry_description,
     error_message,
+    missing_message,
     printable,
     summary_line,
     unmanaged_message,
@@ -112,8 +112,9 @@ def _blocks(
         elif not keep(own):
             continue
         elif deployment.status is Status.MISSING:
-            origin = origin_suffix(deployment.origin)
-            blocks.append(sigil_line(f"+ {label} missing: {MISSING_MESSAGE}{origin}{since(own)}"))
+            origin = origin_suffix(deployment.origin)  # --changed-since
+            line = f"+ {label} missing: {missing_message(result)}{origin}{since(own)}"
+            blocks.append(sigil_line(line))
         else:
             message = printable(error_message(deployment))
             blocks.append(sigil_line(f"! {label} error: {message}{since(own)}"))
