@@ -17,8 +17,8 @@ import math
 import random
 import re
 import time
-from collections.abc import Callable, Sequence
-from typing import IO, Any, Protocol
+from collections.abc import Callable, Iterable, Sequence
+from typing import IO, Protocol
 
 from driftcheck.live.records import Collected, Fetched, ListScope, LiveSource, Outcome, Progress
 from driftcheck.manifest import DesiredState
@@ -169,7 +169,8 @@ class Waiter:
             if self.progress is not None:
                 self.progress([_describe(d, source) for d in pending], left)
             # Jitter keeps many gates started by one deploy from polling the API in lockstep.
-            self.clock.sleep(min(delay * (0.75 + 0.5 * self.rng.random()), left))
+            jittered = min(delay * (0.75 + 0.5 * self.rng.random()), MAX_DELAY)
+            self.clock.sleep(min(jittered, left))
             delay = min(delay * 2, MAX_DELAY)
             keys = {(d.model_instance_id, d.deployment_id) for d in pending}
             subset = dataclasses.replace(
@@ -204,7 +205,7 @@ def _describe(deployment: DeploymentResult, source: ObservingSource) -> str:
     return f"{deployment.label} ({live or deployment.status.value})"
 
 
-def _auth_failed(deployments: Any) -> bool:
+def _auth_failed(deployments: Iterable[DeploymentResult]) -> bool:
     """A refused key will not be accepted on the next try: stop at once."""
     return any(d.error is not None and d.error.kind is ErrorKind.AUTH for d in deployments)
 
