@@ -16,7 +16,7 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import click
 
@@ -39,6 +39,9 @@ from driftcheck.output import (
 )
 from driftcheck.result import EXIT_ERROR, FailOn, RunResult, format_timestamp
 from driftcheck.sensitive import SensitivePolicy, declared_secrets, mask_run, scrub
+
+if TYPE_CHECKING:
+    from driftcheck.gate import GateRequest
 
 DEFAULT_PATH = "manifests"
 MIN_KEY_LENGTH = 8
@@ -75,6 +78,7 @@ class CheckOptions:
     step_summary: str | None = None  # $GITHUB_STEP_SUMMARY
     sensitive: tuple[IgnorePattern, ...] = ()  # --sensitive
     show_sensitive: bool = False  # the text report on a terminal only (checked by cli.py)
+    gate: GateRequest | None = None  # --wait, --changed-since, --all
 
 
 @dataclass(frozen=True)
@@ -167,32 +171,45 @@ def run_check(options: CheckOptions) -> int:
     for target in options.reports:
         refuse_overwriting(f"--report {target.format}={target.path}", target.path, inputs)
     baseline = load_baseline(options.baseline) if options.baseline else None
+    # the wait line goes where the progress line goes: a terminal's stderr, not CI logs
+    gate = (
+        options.gate.prepare(options.paths or (DEFAULT_PATH,), options.progress is not None)
+        if options.gate is not None
+        else None
+    )
     source: LiveSource
     if options.live_from:
         source = SnapshotSource(options.live_from)
     else:
         source = api_source(options.http, options.api_key)
     policy = SensitivePolicy(options.sensitive, getattr(source, "sensitive_salt", None))
-    with importing_in_background("deepdiff"):
-        result = engine.check(
-            desired,
-            source,
-            strict=options.strict,
-            ignore=options.ignore,
-            progress=options.progress,
-            fetch_mode=options.fetch,
-            unmanaged=options.unmanaged,
-            rules=rules,
-            baseline=baseline,
-            fail_on=options.fail_on,
-            version=__version__,
-            live_from=options.live_from,
-            sensitive=policy,
-            reveal=options.show_sensitive,
-        )
-    revealed = None
-    if options.show_sensitive:  # the terminal's text report only; everything else is masked
-        revealed, result = result, mask_run(result, desired.deployments, policy)
+    if gate is not None:
+        from driftcheck import gate as release_gate
+
+        with importing_in_background("deepdiff"):
+            result = release_gate.run(desired, source, rules, options, gate, baseline, policy)
+    else:
+        with importing_in_background("deepdiff"):
+            result = engine.check(
+                desired,
+                source,
+                strict=options.strict,
+                ignore=options.ignore,
+                progress=options.progress,
+                fetch_mode=options.fetch,
+                unmanaged=options.unmanaged,
+                rules=rules,
+                baseline=baseline,
+                fail_on=options.fail_on,
+                version=__version__,
+                live_from=options.live_from,
+                sensitive=policy,
+                reveal=options.show_sensitive,
+            )
+    # the engine masked its result unless --show-sensitive; marks added after it (the gate's)
+    # and the revealed text report's counterpart for every other output are masked here
+    revealed = result if options.show_sensitive else None
+    result = mask_run(result, desired.deployments, policy)
     return emit(result, options, step_summary, revealed)
 
 

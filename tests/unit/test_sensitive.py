@@ -48,6 +48,7 @@ from driftcheck.sensitive import (
 
 SALT = bytes(range(32))
 SECRET = "hunter2-correct-horse"
+DM = "deployment_metadata"
 OTHER = "hunter3-battery-staple"
 
 
@@ -240,10 +241,16 @@ def run_result(*differences: Difference, error: ErrorInfo | None = None) -> RunR
 
 def test_masking_replaces_values_and_keeps_path_kind_line() -> None:
     result = run_result(
-        Difference("deployment_metadata.hf_token", DiffKind.CHANGED, SECRET, OTHER, 7, True),
-        Difference("deployment_metadata.a_token", DiffKind.MISSING_LIVE, SECRET, None, 8, True),
-        Difference("deployment_metadata.b_token", DiffKind.EXTRA_LIVE, None, OTHER, 3, True),
-        Difference("deployment_metadata.owner", DiffKind.CHANGED, "a", "b", 9),
+        Difference(
+            "deployment_metadata.hf_token", DiffKind.CHANGED, SECRET, OTHER, 7, sensitive=True
+        ),
+        Difference(
+            "deployment_metadata.a_token", DiffKind.MISSING_LIVE, SECRET, None, 8, sensitive=True
+        ),
+        Difference(
+            "deployment_metadata.b_token", DiffKind.EXTRA_LIVE, None, OTHER, 3, sensitive=True
+        ),
+        Difference(f"{DM}.owner", DiffKind.CHANGED, "a", "b", 9),
     )
     masked = mask_run(result).deployments[0].differences
     assert [(d.path, d.kind, d.desired, d.live, d.line) for d in masked] == [
@@ -258,7 +265,9 @@ def test_masking_replaces_values_and_keeps_path_kind_line() -> None:
 def test_every_reporter_shows_the_mask_and_never_the_value() -> None:
     result = mask_run(
         run_result(
-            Difference("deployment_metadata.hf_token", DiffKind.CHANGED, SECRET, OTHER, 7, True)
+            Difference(
+                "deployment_metadata.hf_token", DiffKind.CHANGED, SECRET, OTHER, 7, sensitive=True
+            )
         )
     )
     for fmt in FORMATS:
