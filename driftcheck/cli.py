@@ -232,12 +232,14 @@ def load_desired(paths: Sequence[str]) -> Any:
 
 
 def parse_ignores(patterns: Sequence[str]) -> Any:
-    from driftcheck.normalize import PatternError, parse_pattern
+    """``--ignore`` patterns as rules of the ignore policy (no file, no line)."""
+    from driftcheck.ignore import IgnoreRule, Source
+    from driftcheck.paths import PatternError, parse_pattern
 
     parsed = []
     for text in patterns:
         try:
-            parsed.append(parse_pattern(text))
+            parsed.append(IgnoreRule(parse_pattern(text), Source.OPTION))
         except PatternError as exc:
             raise click.BadParameter(f"{text!r}: {exc}", param_hint="'--ignore'") from None
     return tuple(parsed)
@@ -472,6 +474,7 @@ def run_check(options: CheckOptions) -> int:
     from driftcheck import engine
     from driftcheck.baseline import BaselineError, load_baseline, mark
     from driftcheck.fetch import ApiSource, SnapshotSource, SourceError
+    from driftcheck.ignore import IgnorePolicy
     from driftcheck.ignorefile import (
         IgnoreFileError,
         default_ignore_files,
@@ -513,11 +516,10 @@ def run_check(options: CheckOptions) -> int:
         desired,
         source,
         strict=options.strict,
-        ignore=options.ignore,
+        policy=IgnorePolicy(options=options.ignore, files=rules),
         progress=options.progress,
         fetch_mode=options.fetch,
         unmanaged=options.unmanaged,
-        rules=rules,
     )
     if baseline is not None:
         marks = mark(result, baseline, format_timestamp(result.started_at))

@@ -12,10 +12,8 @@ from typing import Any, Protocol
 
 from driftcheck.diff import compare
 from driftcheck.fetch import Collected, Fetched, ListScope, NotFound, Outcome, Progress
-from driftcheck.ignorefile import EMPTY as EMPTY_RULES
-from driftcheck.ignorefile import IgnoreRules
+from driftcheck.ignore import IgnorePolicy, Tally
 from driftcheck.manifest import DesiredDeployment, DesiredState
-from driftcheck.normalize import IgnorePattern
 from driftcheck.result import (
     Coverage,
     DeploymentResult,
@@ -50,11 +48,10 @@ def check(
     source: LiveSource,
     *,
     strict: bool = False,
-    ignore: Iterable[IgnorePattern] = (),
+    policy: IgnorePolicy | None = None,
     progress: Progress | None = None,
     fetch_mode: str = "auto",
     unmanaged: ListScope | None = None,
-    rules: IgnoreRules = EMPTY_RULES,
 ) -> RunResult:
     started = dt.datetime.now(dt.timezone.utc)
     keys = [d.key for d in desired.deployments]
@@ -66,9 +63,9 @@ def check(
         collected = source.collect(keys, mode=fetch_mode, scope=unmanaged, progress=progress)
     finally:
         warm_up.join()  # never leave an import running behind the caller
-    patterns = tuple(ignore)
+    tally = Tally(policy or IgnorePolicy(), desired.deployments)
     results = tuple(
-        judge(deployment, outcome, strict=strict, ignore=patterns, rules=rules)
+        judge(deployment, outcome, strict=strict, tally=tally)
         for deployment, outcome in zip(desired.deployments, collected.outcomes, strict=True)
     )
     found, coverage, listing_error = None, None, None
@@ -138,8 +135,7 @@ def judge(
     outcome: Outcome,
     *,
     strict: bool = False,
-    ignore: tuple[IgnorePattern, ...] = (),
-    rules: IgnoreRules = EMPTY_RULES,
+    tally: Tally | None = None,
 ) -> DeploymentResult:
     """Exactly one status for one declared deployment."""
     if isinstance(outcome, NotFound):
@@ -156,7 +152,9 @@ def judge(
             attempts=outcome.attempts or None,
         )
         return _result(deployment, Status.ERROR, error=error)
-    differences = compare(deployment, live, strict=strict, ignore=ignore, rules=rules)
+    found = compare(deployment, live, strict=strict)
+    tally = tally or Tally(IgnorePolicy(), (deployment,))
+    differences = tally.filter(deployment, found)
     live_name = live.get("name")
     return _result(
         deployment,

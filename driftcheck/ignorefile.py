@@ -22,9 +22,9 @@ Syntax, one rule per line::
 - Blank lines are skipped. Anything else that is not a rule is an error reported as
   ``file:line: message``, all of them at once.
 
-These rules are independent of the manifest's ``ignore`` lists and ``--ignore``: a path that
-any of those ignores stays ignored, and a ``!`` rule here only re-includes what this file's own
-earlier rules ignored.
+These rules take part in the one ignore policy (driftcheck.ignore) with the manifest's
+``ignore`` lists and ``--ignore``: a path that any of those ignores stays ignored, and a ``!``
+rule here only re-includes what earlier ``.driftignore`` rules ignored.
 """
 
 from __future__ import annotations
@@ -32,17 +32,16 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
-from driftcheck.normalize import IgnorePattern, PatternError, parse_pattern
-from driftcheck.result import Difference
+from driftcheck.ignore import IdGlob, IgnoreRule, Selector, Source
+from driftcheck.paths import PatternError, parse_pattern
 
 DEFAULT_NAME = ".driftignore"
 # Generous for a hand-written file; stops a wrong path (a log, a binary) from being slurped.
 MAX_BYTES = 1024 * 1024
 
-TreePath = tuple[str | int, ...]
 RULE_SYNTAX = "expected 'MODEL_INSTANCE_ID/DEPLOYMENT_ID path.pattern'"
+Rules = tuple[IgnoreRule, ...]
 
 
 class IgnoreFileError(Exception):
@@ -51,68 +50,6 @@ class IgnoreFileError(Exception):
     def __init__(self, problems: Sequence[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = list(problems)
-
-
-@dataclass(frozen=True)
-class IdGlob:
-    """One side of a selector: literal text and unescaped ``*`` wildcards."""
-
-    text: str  # as written, for messages
-    regex: re.Pattern[str]
-
-    def matches(self, value: str) -> bool:
-        return self.regex.fullmatch(value) is not None
-
-
-@dataclass(frozen=True)
-class IgnoreRule:
-    model_instance_id: IdGlob
-    deployment_id: IdGlob
-    pattern: IgnorePattern
-    negated: bool
-    file: str
-    line: int
-
-    def applies(self, model_instance_id: str, deployment_id: str, path: TreePath) -> bool:
-        return (
-            self.pattern.covers(path)
-            and self.model_instance_id.matches(model_instance_id)
-            and self.deployment_id.matches(deployment_id)
-        )
-
-
-@dataclass(frozen=True)
-class IgnoreRules:
-    rules: tuple[IgnoreRule, ...] = ()
-
-    def is_ignored(self, model_instance_id: str, deployment_id: str, path: TreePath) -> bool:
-        """Whether the last rule that applies to ``path`` ignores it (none applies: no)."""
-        for rule in reversed(self.rules):
-            if rule.applies(model_instance_id, deployment_id, path):
-                return not rule.negated
-        return False
-
-    def filter(
-        self, model_instance_id: str, deployment_id: str, differences: Iterable[Difference]
-    ) -> tuple[Difference, ...]:
-        """The differences these rules do not ignore, in their order."""
-        return tuple(
-            diff
-            for diff in differences
-            if not self.is_ignored(model_instance_id, deployment_id, split_path(diff.path))
-        )
-
-    def __add__(self, other: IgnoreRules) -> IgnoreRules:
-        return IgnoreRules(self.rules + other.rules)
-
-
-EMPTY = IgnoreRules()
-
-
-def split_path(dotted: str) -> TreePath:
-    """A reported path as segments. Patterns are dotted text too, so a key containing a dot
-    matches exactly the patterns that spell it the same way."""
-    return tuple(dotted.split("."))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -136,9 +73,9 @@ def default_ignore_files(manifest_paths: Iterable[str]) -> list[str]:
     return found
 
 
-def parse_ignore_files(paths: Iterable[str]) -> IgnoreRules:
+def parse_ignore_files(paths: Iterable[str]) -> Rules:
     """All rules of several files, in order; problems of every file reported together."""
-    rules = EMPTY
+    rules: Rules = ()
     problems: list[str] = []
     for path in paths:
         try:
@@ -150,7 +87,7 @@ def parse_ignore_files(paths: Iterable[str]) -> IgnoreRules:
     return rules
 
 
-def parse_ignore_file(path: str) -> IgnoreRules:
+def parse_ignore_file(path: str) -> Rules:
     try:
         with open(path, "rb") as handle:
             raw = handle.read(MAX_BYTES + 1)
@@ -165,7 +102,7 @@ def parse_ignore_file(path: str) -> IgnoreRules:
     return parse_ignore_text(text, path)
 
 
-def parse_ignore_text(text: str, file: str = DEFAULT_NAME) -> IgnoreRules:
+def parse_ignore_text(text: str, file: str = DEFAULT_NAME) -> Rules:
     rules: list[IgnoreRule] = []
     problems: list[str] = []
     # Only \n, \r\n and \r end a line: str.splitlines would also split at characters that
@@ -180,7 +117,7 @@ def parse_ignore_text(text: str, file: str = DEFAULT_NAME) -> IgnoreRules:
             rules.append(rule)
     if problems:
         raise IgnoreFileError(problems)
-    return IgnoreRules(tuple(rules))
+    return tuple(rules)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -214,11 +151,12 @@ def parse_line(line: str, file: str, number: int) -> IgnoreRule | None:
         pattern = parse_pattern(pattern_text)
     except PatternError as exc:
         raise _LineError(f"invalid path pattern {pattern_text!r}: {exc}") from None
-    mi, dep = selector
-    return IgnoreRule(mi, dep, pattern, negated, file, number)
+    return IgnoreRule(
+        pattern, Source.FILE, file=file, line=number, selector=selector, negated=negated
+    )
 
 
-def _split_selector(body: str) -> tuple[tuple[IdGlob, IdGlob], str]:
+def _split_selector(body: str) -> tuple[Selector, str]:
     """Read the selector up to the first unescaped white space; return it and the rest."""
     sides: list[list[tuple[str, bool]]] = [[]]  # (character, is a wildcard)
     written = [""]
@@ -251,8 +189,8 @@ def _split_selector(body: str) -> tuple[tuple[IdGlob, IdGlob], str]:
         raise _LineError("empty model instance id before '/' (use '*' for any)")
     if not sides[1]:
         raise _LineError("empty deployment id after '/' (use '*' for any)")
-    globs = (_glob(sides[0], written[0]), _glob(sides[1], written[1]))
-    return globs, body[index:]
+    selector = Selector(_glob(sides[0], written[0]), _glob(sides[1], written[1]))
+    return selector, body[index:]
 
 
 def _glob(parts: list[tuple[str, bool]], written: str) -> IdGlob:

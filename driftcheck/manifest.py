@@ -24,7 +24,8 @@ from pydantic import (
 )
 
 from driftcheck import spec
-from driftcheck.normalize import IgnorePattern, PatternError, parse_pattern
+from driftcheck.ignore import IgnoreRule, Source
+from driftcheck.paths import PatternError, parse_pattern
 from driftcheck.yamlload import Document, YamlError, load
 
 MANIFEST_VERSION = 1
@@ -178,7 +179,7 @@ class DesiredDeployment:
     file: str
     line: int
     lines: dict[tuple[str | int, ...], int]
-    ignore: tuple[IgnorePattern, ...] = ()
+    ignore: tuple[IgnoreRule, ...] = ()  # the manifest's own: top-level, then this deployment's
     column: int = 1
 
     @property
@@ -313,7 +314,7 @@ def _validate(
                 explained.add((path, message))
                 problems.append(problem(path, message))
 
-    top_ignore = _patterns(data.get("ignore"), ("ignore",), problem, problems)
+    top_ignore = _ignores(document, name, ("ignore",), Source.MANIFEST, problems)
     deployments: list[DesiredDeployment] = []
     items = data.get("deployments")
     if not isinstance(items, list):
@@ -327,7 +328,7 @@ def _validate(
         if not isinstance(item, dict):
             continue
         base = ("deployments", index)
-        own = _patterns(item.get("ignore"), (*base, "ignore"), problem, problems)
+        own = _ignores(document, name, (*base, "ignore"), Source.DEPLOYMENT, problems)
         for freeform in spec.FREEFORM_FIELDS:
             if isinstance(item.get(freeform), dict):
                 _map_keys(item[freeform], (*base, freeform), problem, problems)
@@ -388,23 +389,26 @@ def _map_keys(
             )
 
 
-def _patterns(
-    value: Any,
+def _ignores(
+    document: Document,
+    name: str,
     path: tuple[str | int, ...],
-    problem: Any,
+    source: Source,
     problems: list[Problem],
-) -> tuple[IgnorePattern, ...]:
+) -> tuple[IgnoreRule, ...]:
+    value = _get(document.data, path)
     if not isinstance(value, list):
         return ()
-    patterns: list[IgnorePattern] = []
+    rules: list[IgnoreRule] = []
     for index, text in enumerate(value):
         if not isinstance(text, str):
             continue  # the model already reported the type
+        line, column = document.position((*path, index))
         try:
-            patterns.append(parse_pattern(text))
+            rules.append(IgnoreRule(parse_pattern(text), source, file=name, line=line))
         except PatternError as exc:
-            problems.append(problem((*path, index), f"invalid ignore pattern {text!r}: {exc}"))
-    return tuple(patterns)
+            problems.append(Problem(name, line, column, f"invalid ignore pattern {text!r}: {exc}"))
+    return tuple(rules)
 
 
 def _duplicates(deployments: list[DesiredDeployment]) -> list[Problem]:

@@ -50,13 +50,24 @@ class SourceLocation:
 
 @dataclass(frozen=True)
 class Difference:
-    """One reported difference. ``desired``/``live`` are raw values, before normalization."""
+    """One reported difference. ``desired``/``live`` are raw values, before normalization.
+
+    ``path`` is the dotted display spelling; ``segments`` the same path as keys and list
+    indices, which stays unambiguous when a key contains a dot (filled from ``path`` when a
+    record is built without it). ``note`` says why it is reported although an ignore named it.
+    """
 
     path: str
     kind: DiffKind
     desired: Any
     live: Any
     line: int
+    segments: tuple[str | int, ...] = ()
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.segments:
+            object.__setattr__(self, "segments", tuple(self.path.split(".")))
 
 
 @dataclass(frozen=True)
@@ -121,6 +132,32 @@ class Coverage:
         return round(100.0 * self.declared_live / self.live, 1)
 
 
+class IgnoreStatus(str, Enum):
+    ACTIVE = "active"
+    EXPIRING = "expiring"  # until is at most 14 days away
+    EXPIRED = "expired"  # until is over: silences nothing
+    UNUSED = "unused"  # silenced nothing although all it could apply to was compared
+
+
+@dataclass(frozen=True)
+class IgnoreReport:
+    """One ignore rule after a run: where it was written and what it did."""
+
+    pattern: str
+    file: str | None  # None: --ignore
+    line: int | None
+    reason: str | None
+    owner: str | None
+    until: dt.date | None
+    status: IgnoreStatus
+    silenced: int
+    scope: str = ""  # which deployments it may apply to, in words
+
+    @property
+    def where(self) -> str:
+        return "--ignore" if self.file is None else f"{self.file}:{self.line}"
+
+
 @dataclass(frozen=True)
 class Summary:
     total: int
@@ -144,6 +181,7 @@ class RunResult:
     # Only with --baseline: each finding marked new or persisting, and what was resolved.
     marks: Marks | None = None
     fail_on: str = "any"  # "new": drift exits 2 only when something is new since the baseline
+    ignores: tuple[IgnoreReport, ...] = ()  # every ignore rule of the run, with its status
 
     @property
     def looked_for_unmanaged(self) -> bool:

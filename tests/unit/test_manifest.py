@@ -375,7 +375,7 @@ def test_ignore_pattern_that_is_not_a_string(tmp_path: Path) -> None:
 
 def test_ignore_patterns_are_collected(tmp_path: Path) -> None:
     text = "version: 1\nignore: [status]\n" + HEAD[len("version: 1\n") :] + "    ignore: ['*']\n"
-    assert [p.text for p in load_one(tmp_path, text).ignore] == ["status", "*"]
+    assert [r.pattern.text for r in load_one(tmp_path, text).ignore] == ["status", "*"]
 
 
 # ---------------------------------------------------------------------------------------------
