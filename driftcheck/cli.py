@@ -16,6 +16,14 @@ from typing import IO, Any, TypeVar
 import click
 
 from driftcheck import __version__
+from driftcheck.ignore_cli import (
+    IgnoreInputs,
+    build_policy,
+    ignore_file_options,
+    inputs_from,
+    parse_ignores,
+    render_ignores,
+)
 from driftcheck.reporters import FORMATS
 from driftcheck.result import EXIT_ERROR
 
@@ -231,20 +239,6 @@ def load_desired(paths: Sequence[str]) -> Any:
         return None
 
 
-def parse_ignores(patterns: Sequence[str]) -> Any:
-    """``--ignore`` patterns as rules of the ignore policy (no file, no line)."""
-    from driftcheck.ignore import IgnoreRule, Source
-    from driftcheck.paths import PatternError, parse_pattern
-
-    parsed = []
-    for text in patterns:
-        try:
-            parsed.append(IgnoreRule(parse_pattern(text), Source.OPTION))
-        except PatternError as exc:
-            raise click.BadParameter(f"{text!r}: {exc}", param_hint="'--ignore'") from None
-    return tuple(parsed)
-
-
 @dataclass(frozen=True)
 class ReportTarget:
     format: str
@@ -322,7 +316,7 @@ class CheckOptions:
     paths: tuple[str, ...]
     format: str
     reports: tuple[ReportTarget, ...]
-    ignore: tuple[Any, ...]
+    ignore: IgnoreInputs
     strict: bool
     live_from: str | None
     http: HttpOptions
@@ -332,7 +326,6 @@ class CheckOptions:
     unmanaged: Any = None  # a fetch.ListScope when --unmanaged
     baseline: str | None = None
     fail_on: str = "any"
-    ignore_file: str | None = None
     progress: Any = field(default=None)
 
 
@@ -408,14 +401,7 @@ class CheckOptions:
     show_default=True,
     help="new: drift exits 2 only when something is new since --baseline (errors still 1).",
 )
-@click.option(
-    "--ignore-file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    metavar="PATH",
-    help="gitignore-style 'mi/dep path.pattern' lines (default: .driftignore beside the "
-    "manifests, when present).",
-)
+@ignore_file_options
 @http_options
 def check(
     paths: tuple[str, ...],
@@ -431,7 +417,6 @@ def check(
     fetch: str,
     baseline: str | None,
     fail_on: str,
-    ignore_file: str | None,
     **kwargs: Any,
 ) -> int:
     """Compare declared deployments with live ones (PATH defaults to manifests/).
@@ -442,7 +427,7 @@ def check(
         paths=paths,
         format=fmt,
         reports=parse_report_targets(reports),
-        ignore=parse_ignores(ignores),
+        ignore=inputs_from(kwargs, parse_ignores(ignores)),
         strict=strict,
         live_from=live_from,
         http=make_http_options(kwargs),
@@ -452,7 +437,6 @@ def check(
         unmanaged=list_scope(unmanaged, model_instance_ids),
         baseline=baseline,
         fail_on=fail_on,
-        ignore_file=ignore_file,
         progress=progress_for(sys.stderr),
     )
     return run_check(options)
@@ -474,12 +458,6 @@ def run_check(options: CheckOptions) -> int:
     from driftcheck import engine
     from driftcheck.baseline import BaselineError, load_baseline, mark
     from driftcheck.fetch import ApiSource, SnapshotSource, SourceError
-    from driftcheck.ignore import IgnorePolicy
-    from driftcheck.ignorefile import (
-        IgnoreFileError,
-        default_ignore_files,
-        parse_ignore_files,
-    )
     from driftcheck.result import format_timestamp
 
     desired = load_desired(options.paths)
@@ -487,17 +465,9 @@ def run_check(options: CheckOptions) -> int:
         return EXIT_ERROR
     # Everything that can be wrong locally is found before the first request: the baseline
     # may even be the file that --report json= is about to overwrite.
-    ignore_files = (
-        [options.ignore_file]
-        if options.ignore_file
-        else default_ignore_files(options.paths or (DEFAULT_PATH,))
-    )
-    try:
-        rules = parse_ignore_files(ignore_files)
-    except IgnoreFileError as exc:
-        for problem in exc.problems:
-            click.echo(problem, err=True)
-        return fail("invalid ignore file; nothing was checked")
+    policy = build_policy(options.ignore, options.paths or (DEFAULT_PATH,), desired)
+    if policy is None:
+        return EXIT_ERROR
     baseline = None
     if options.baseline:
         try:
@@ -516,7 +486,7 @@ def run_check(options: CheckOptions) -> int:
         desired,
         source,
         strict=options.strict,
-        policy=IgnorePolicy(options=options.ignore, files=rules),
+        policy=policy,
         progress=options.progress,
         fetch_mode=options.fetch,
         unmanaged=options.unmanaged,
@@ -559,10 +529,14 @@ def emit(result: Any, options: CheckOptions) -> int:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-def validate(paths: tuple[str, ...]) -> int:
-    """Check manifests offline: every problem with file:line:column. Exit 0 or 1."""
+@ignore_file_options
+def validate(paths: tuple[str, ...], **kwargs: Any) -> int:
+    """Check manifests (and the .driftignore files check reads) offline: every problem with
+    file:line. Exit 0 or 1."""
     desired = load_desired(paths)
     if desired is None:
+        return EXIT_ERROR
+    if build_policy(inputs_from(kwargs), paths or (DEFAULT_PATH,), desired) is None:
         return EXIT_ERROR
     count = len(desired.deployments)
     files = len(desired.files)
@@ -570,6 +544,37 @@ def validate(paths: tuple[str, ...]) -> int:
         f"ok: {count} deployment{'s' if count != 1 else ''} in "
         f"{files} manifest{'s' if files != 1 else ''}"
     )
+    return 0
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--ignore",
+    "ignores",
+    multiple=True,
+    metavar="PATTERN",
+    help="Also list this --ignore pattern (repeatable).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@ignore_file_options
+def ignores(paths: tuple[str, ...], ignores: tuple[str, ...], fmt: str, **kwargs: Any) -> int:
+    """List every ignore with its source, owner, until and status (offline; PATH defaults to
+    manifests/). Whether an ignore is unused shows only after a check."""
+    desired = load_desired(paths)
+    if desired is None:
+        return EXIT_ERROR
+    inputs = inputs_from(kwargs, parse_ignores(ignores))
+    policy = build_policy(inputs, paths or (DEFAULT_PATH,), desired)
+    if policy is None:
+        return EXIT_ERROR
+    click.echo(render_ignores(desired, policy, fmt), nl=False)
     return 0
 
 

@@ -87,6 +87,7 @@ def check(
         unmanaged=found,
         coverage=coverage,
         listing_error=listing_error,
+        ignores=tally.report(results),
     )
 
 

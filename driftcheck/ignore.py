@@ -246,3 +246,78 @@ def describe(rule: IgnoreRule, status: IgnoreStatus, silenced: int = 0) -> Ignor
         silenced=silenced,
         scope=scope,
     )
+
+
+def unaccountable(rules: Iterable[IgnoreRule]) -> list[str]:
+    """``--require-ignore-reason``: one ``file:line: message`` per rule without a reason or
+    an until day (``--ignore`` is refused as a whole by the command line)."""
+    problems = []
+    for rule in rules:
+        lacking = [name for name in ("reason", "until") if getattr(rule, name) is None]
+        if lacking and rule.file is not None:
+            problems.append(
+                f"{rule.where}: ignore {rule.pattern.text!r} has no {' and no '.join(lacking)} "
+                "(--require-ignore-reason)"
+            )
+    return problems
+
+
+ENTRY_KEYS = ("path", "reason", "owner", "until")
+EntryProblem = tuple[tuple[str, ...], str]  # (key inside the entry, or () for the entry; message)
+
+
+def rule_from_entry(
+    value: object, source: Source, file: str, line: int
+) -> tuple[IgnoreRule | None, list[EntryProblem]]:
+    """A manifest ``ignore`` item: a plain pattern, or a map with ``path`` and optionally
+    ``reason``, ``owner`` and ``until``. Returns the rule, or None and every problem found."""
+    from driftcheck.paths import PatternError, parse_pattern
+
+    if isinstance(value, str):
+        entry: dict[object, object] = {"path": value}
+    elif isinstance(value, dict):
+        entry = value
+    else:
+        return None, [((), "expected an ignore pattern (a string) or a mapping with 'path'")]
+    problems: list[EntryProblem] = []
+    for key in entry:
+        if key not in ENTRY_KEYS:
+            allowed = ", ".join(ENTRY_KEYS)
+            problems.append(((str(key),), f"unknown key {key!r} in an ignore: allowed {allowed}"))
+    texts: dict[str, str] = {}
+    for key in ENTRY_KEYS:
+        item = entry.get(key)
+        if item is None and key in entry:
+            problems.append(((key,), f"{key}: must not be null"))
+        elif item is not None and not (isinstance(item, str) and item.strip()):
+            problems.append(((key,), f"{key}: expected a non-empty string"))
+        elif isinstance(item, str):
+            texts[key] = item
+    pattern_text = texts.get("path")
+    if pattern_text is None and "path" not in entry:
+        problems.append(((), "an ignore mapping needs 'path' (the pattern to ignore)"))
+    where = () if isinstance(value, str) else ("path",)
+    pattern = None
+    if pattern_text is not None:
+        try:
+            pattern = parse_pattern(pattern_text)
+        except PatternError as exc:
+            problems.append((where, f"invalid ignore pattern {pattern_text!r}: {exc}"))
+    until = None
+    if "until" in texts:
+        try:
+            until = parse_day(texts["until"])
+        except ValueError as exc:
+            problems.append((("until",), str(exc)))
+    if problems or pattern is None:
+        return None, problems
+    rule = IgnoreRule(
+        pattern,
+        source,
+        file=file,
+        line=line,
+        reason=texts.get("reason"),
+        owner=texts.get("owner"),
+        until=until,
+    )
+    return rule, []

@@ -2,10 +2,10 @@
 
 Syntax, one rule per line::
 
-    # a comment (only at the start of a line)
+    # a comment line
     mi_123/dep_456   deployment_metadata.last_rollout
-    */*              vendor_configuration.inference_framework_image_tag
-    prod-*/*         deployment_metadata
+    */*   vendor_configuration.inference_framework_image_tag  until=2026-12-31 owner=@ml # why
+    prod-*/*         deployment_metadata."k.dot"
     !prod-*/dep_1    deployment_metadata.owner
 
 - A rule is a *selector* ``MODEL_INSTANCE_ID/DEPLOYMENT_ID``, white space, and a dotted path
@@ -17,6 +17,8 @@ Syntax, one rule per line::
   literal: ``\\/`` is a slash inside the model instance id, ``\\*`` a literal star, ``\\\\`` a
   backslash, ``\\ `` a space, and a leading ``\\#`` or ``\\!`` starts an id with that character.
   After the split, the deployment id may contain further slashes as they are.
+- After the pattern, optionally: ``until=YYYY-MM-DD`` (the rule silences through that UTC
+  day, then nothing), ``owner=NAME``, and ``# reason`` (the rest of the line).
 - ``!`` before a rule negates it: a path it covers is reported again even though an earlier
   rule ignored it. As in gitignore, the last rule that matches a path decides.
 - Blank lines are skipped. Anything else that is not a rule is an error reported as
@@ -33,8 +35,8 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 
-from driftcheck.ignore import IdGlob, IgnoreRule, Selector, Source
-from driftcheck.paths import PatternError, parse_pattern
+from driftcheck.ignore import IdGlob, IgnoreRule, Selector, Source, parse_day
+from driftcheck.paths import PatternError, parse_pattern, split_pattern
 
 DEFAULT_NAME = ".driftignore"
 # Generous for a hand-written file; stops a wrong path (a log, a binary) from being slurped.
@@ -138,22 +140,57 @@ def parse_line(line: str, file: str, number: int) -> IgnoreRule | None:
     if negated and (not body or body[0].isspace()):
         raise _LineError("'!' must be followed directly by a rule (" + RULE_SYNTAX + ")")
     selector, rest = _split_selector(body)
-    pattern_text = rest.strip()
+    pattern_text, extra = split_pattern(rest.strip())
     if not pattern_text:
         raise _LineError(f"no path pattern after the selector: {RULE_SYNTAX}")
-    if any(ch.isspace() for ch in pattern_text):
-        extra = pattern_text.split(None, 1)[1]
-        raise _LineError(
-            f"unexpected text after the path pattern: {extra!r} "
-            "(a comment must start at the beginning of a line)"
-        )
     try:
         pattern = parse_pattern(pattern_text)
     except PatternError as exc:
         raise _LineError(f"invalid path pattern {pattern_text!r}: {exc}") from None
+    fields = _fields(extra)
     return IgnoreRule(
-        pattern, Source.FILE, file=file, line=number, selector=selector, negated=negated
+        pattern,
+        Source.FILE,
+        file=file,
+        line=number,
+        selector=selector,
+        negated=negated,
+        reason=fields.get("reason"),
+        owner=fields.get("owner"),
+        until=parse_day(fields["until"]) if "until" in fields else None,
     )
+
+
+def _fields(text: str) -> dict[str, str]:
+    """``until=YYYY-MM-DD``, ``owner=NAME`` and ``# reason`` after the pattern, each at most
+    once; the reason runs to the end of the line."""
+    fields: dict[str, str] = {}
+    rest = text.strip()
+    while rest:
+        if rest.startswith("#"):
+            reason = rest[1:].strip()
+            if reason:
+                fields["reason"] = reason
+            break
+        token, *after = rest.split(None, 1)
+        rest = after[0] if after else ""
+        name, equals, value = token.partition("=")
+        if not equals or name not in ("until", "owner"):
+            raise _LineError(
+                f"unexpected text after the path pattern: {token!r} "
+                "(expected until=YYYY-MM-DD, owner=NAME or '# reason')"
+            )
+        if name in fields:
+            raise _LineError(f"{name}= given twice")
+        if not value:
+            raise _LineError(f"{name}= needs a value")
+        if name == "until":
+            try:
+                parse_day(value)
+            except ValueError as exc:
+                raise _LineError(str(exc)) from None
+        fields[name] = value
+    return fields
 
 
 def _split_selector(body: str) -> tuple[Selector, str]:

@@ -24,8 +24,8 @@ from pydantic import (
 )
 
 from driftcheck import spec
-from driftcheck.ignore import IgnoreRule, Source
-from driftcheck.paths import PatternError, parse_pattern
+from driftcheck.ignore import IgnoreRule, Source, rule_from_entry
+from driftcheck.paths import PATTERN_REGEX
 from driftcheck.yamlload import Document, YamlError, load
 
 MANIFEST_VERSION = 1
@@ -60,6 +60,9 @@ Quantity = Annotated[
 ]
 NonEmpty = Annotated[StrictStr, Field(min_length=1)]
 GpuType = spec.GpuType
+# The pattern grammar is checked by parse_pattern (one message per bad pattern); the regex
+# is for editors only, so that the schema never accepts what `validate` rejects.
+PatternText = Annotated[StrictStr, Field(json_schema_extra={"pattern": PATTERN_REGEX})]
 
 
 def optional(description: str, alias: str | None = None) -> Any:
@@ -103,6 +106,21 @@ VendorConfiguration = Annotated[
 ]
 
 
+class IgnoreEntry(_Strict):
+    """An accountable ignore; rule_from_entry (driftcheck.ignore) checks it and words the
+    messages, this model describes it for `driftcheck schema`."""
+
+    path: PatternText
+    reason: NonEmpty = optional("why this path may differ")
+    owner: NonEmpty = optional("who answers for it")
+    until: Annotated[StrictStr, Field(json_schema_extra={"format": "date"})] = optional(
+        "YYYY-MM-DD: silences through this UTC day, then nothing"
+    )
+
+
+Ignores = list[PatternText | IgnoreEntry]
+
+
 class DeploymentModel(_Strict):
     model_instance_id: NonEmpty
     deployment_id: NonEmpty
@@ -118,7 +136,7 @@ class DeploymentModel(_Strict):
     deployment_metadata: dict[StrictStr, Any] = optional(
         "free-form map: declared keys are compared"
     )
-    ignore: list[StrictStr] = optional("path patterns never reported for this deployment")
+    ignore: Ignores = optional("path patterns never reported for this deployment")
 
 
 def _not_bool(value: Any) -> Any:
@@ -130,7 +148,7 @@ def _not_bool(value: Any) -> Any:
 
 class ManifestModel(_Strict):
     version: Annotated[Literal[1], BeforeValidator(_not_bool)]
-    ignore: list[StrictStr] = optional("path patterns never reported, for every deployment")
+    ignore: Ignores = optional("path patterns never reported, for every deployment")
     deployments: list[DeploymentModel]
     unmanaged_ignore: list[NonEmpty] = optional(
         "with --unmanaged: live deployments never reported as unmanaged "
@@ -309,6 +327,8 @@ def _validate(
         for error in exc.errors():
             if error["loc"] and str(error["loc"][-1]).endswith("[key]"):
                 continue  # non-string map keys: _map_keys reports them, at every depth
+            if _inside_ignore(tuple(error["loc"])):
+                continue  # each ignore item: _ignores reports it in plain words
             path, message = _explain(error, data)
             if (path, message) not in explained:  # a union reports once per member
                 explained.add((path, message))
@@ -400,15 +420,24 @@ def _ignores(
     if not isinstance(value, list):
         return ()
     rules: list[IgnoreRule] = []
-    for index, text in enumerate(value):
-        if not isinstance(text, str):
-            continue  # the model already reported the type
+    for index, item in enumerate(value):
         line, column = document.position((*path, index))
-        try:
-            rules.append(IgnoreRule(parse_pattern(text), source, file=name, line=line))
-        except PatternError as exc:
-            problems.append(Problem(name, line, column, f"invalid ignore pattern {text!r}: {exc}"))
+        if not isinstance(item, (str, dict)):
+            message = f"{_dotted((*path, index))}: expected an ignore pattern (a string) or a "
+            problems.append(Problem(name, line, column, f"{message}mapping, got {_describe(item)}"))
+            continue
+        rule, found = rule_from_entry(item, source, name, line)
+        if rule is not None:
+            rules.append(rule)
+        for where, message in found:
+            problems.append(Problem(name, *document.position((*path, index, *where)), message))
     return tuple(rules)
+
+
+def _inside_ignore(loc: tuple[str | int, ...]) -> bool:
+    """An error about one item of a top-level or deployment ``ignore`` list."""
+    start = 1 if loc[:1] == ("ignore",) else 3 if loc[2:3] == ("ignore",) else 0
+    return start > 0 and len(loc) > start
 
 
 def _duplicates(deployments: list[DesiredDeployment]) -> list[Problem]:

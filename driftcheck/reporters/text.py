@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from driftcheck.baseline import State
+from driftcheck.reporters._ignores import note_suffix, text_footer
 
 if TYPE_CHECKING:
     from driftcheck.baseline import BaselineEntry, Mark
@@ -109,7 +110,8 @@ def difference_sides(diff: Difference) -> tuple[str, str]:
 def difference_line(diff: Difference) -> str:
     """``~ path: desired -> live`` without indentation."""
     desired, live = difference_sides(diff)
-    return f"{DIFF_SIGILS[diff.kind]} {printable(diff.path)}: {desired} -> {live}"
+    line = f"{DIFF_SIGILS[diff.kind]} {printable(diff.path)}: {desired} -> {live}"
+    return line + printable(note_suffix(diff))
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
@@ -205,6 +207,7 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
             f"Since the baseline: {counts['new']} new, {counts['persisting']} persisting, "
             f"{counts['resolved']} resolved."
         )
+    summary.extend(printable(line) for line in text_footer(result))
     lines = [*blocks, "", *summary] if blocks else summary
     return "\n".join(lines) + "\n"
 

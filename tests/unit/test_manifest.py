@@ -362,14 +362,14 @@ def test_invalid_deployment_ignore_pattern(tmp_path: Path) -> None:
     text = HEAD + "    ignore: ['vendor_configuration.gpu*']\n"
     assert problems(tmp_path, text) == [
         "5:14: invalid ignore pattern 'vendor_configuration.gpu*': "
-        "'*' must be a whole segment, not part of 'gpu*'"
+        "'*' must be a whole segment, not part of 'gpu*' (quote a key with a star)"
     ]
 
 
 def test_ignore_pattern_that_is_not_a_string(tmp_path: Path) -> None:
     text = "version: 1\nignore: [name, 3]\ndeployments: []\n"
     assert problems(tmp_path, text) == [
-        "2:16: ignore[1]: expected an ignore pattern (a string), got the number 3"
+        "2:16: ignore[1]: expected an ignore pattern (a string) or a mapping, got the number 3"
     ]
 
 
