@@ -163,13 +163,6 @@ class IgnorePolicy:
         seen.update(dict.fromkeys(self.files))
         return list(seen)
 
-    def applies_to(self, rule: IgnoreRule, deployment: Declared) -> bool:
-        if rule.source is Source.OPTION:
-            return True
-        if rule.selector is not None:
-            return rule.selector.matches(deployment.key)
-        return rule in deployment.ignore
-
 
 def expired_note(rule: IgnoreRule) -> str:
     return f"ignore expired {rule.until} ({rule.where})"
@@ -213,11 +206,26 @@ class Tally:
             for r in results
             if r.status in (Status.IN_SYNC, Status.DRIFTED)
         }
+        # one pass each over deployments and counts: a large manifest has a rule per deployment
+        totals: dict[IgnoreRule, int] = {}
+        for counts in self._counts.values():
+            for rule, count in counts.items():
+                totals[rule] = totals.get(rule, 0) + count
+        carried: dict[IgnoreRule, list[tuple[str, str]]] = {}
+        for deployment in self.deployments:
+            for rule in deployment.ignore:
+                carried.setdefault(rule, []).append(deployment.key)
+        everyone = [d.key for d in self.deployments]
         out: list[IgnoreReport] = []
         for rule in self.policy.rules(self.deployments):
-            silenced = sum(counts.get(rule, 0) for counts in self._counts.values())
+            silenced = totals.get(rule, 0)
             status = rule.status_on(self.policy.today)
-            scope = [d.key for d in self.deployments if self.policy.applies_to(rule, d)]
+            if rule.source is Source.OPTION:
+                scope = everyone
+            elif rule.selector is not None:
+                scope = [key for key in everyone if rule.selector.matches(key)]
+            else:
+                scope = carried.get(rule, [])
             if (
                 status is not IgnoreStatus.EXPIRED
                 and not rule.negated
