@@ -31,11 +31,23 @@ rule here only re-includes what earlier ``.driftignore`` rules ignored.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from driftcheck.ignore import IdGlob, IgnoreRule, Selector, Source, parse_day
+from driftcheck.errors import DriftcheckError
+from driftcheck.ignore import (
+    Declared,
+    IdGlob,
+    IgnorePolicy,
+    IgnoreRule,
+    Selector,
+    Source,
+    parse_day,
+    unaccountable,
+)
 from driftcheck.paths import PatternError, parse_pattern, split_pattern
 
 DEFAULT_NAME = ".driftignore"
@@ -46,12 +58,52 @@ RULE_SYNTAX = "expected 'MODEL_INSTANCE_ID/DEPLOYMENT_ID path.pattern'"
 Rules = tuple[IgnoreRule, ...]
 
 
-class IgnoreFileError(Exception):
+class IgnoreFileError(DriftcheckError):
     """Every problem found in ignore files, each as ``file:line: message``."""
 
     def __init__(self, problems: Sequence[str]) -> None:
-        super().__init__("\n".join(problems))
+        super().__init__("invalid ignore file; nothing was checked", problems)
         self.problems = list(problems)
+
+
+class IgnoreProblems(DriftcheckError):
+    """--require-ignore-reason: ignores without a reason or an until day."""
+
+    headline_prefix = "driftcheck: "
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        count = len(problems)
+        plural = "s" if count != 1 else ""
+        super().__init__(f"{count} ignore problem{plural}; nothing was checked", problems)
+
+
+@dataclass(frozen=True)
+class IgnoreInputs:
+    """What the command line says about ignores."""
+
+    patterns: tuple[IgnoreRule, ...] = ()  # --ignore, parsed
+    ignore_file: str | None = None
+    require_reason: bool = False
+    today: dt.date | None = None  # None: the UTC day now
+
+
+def load_policy(
+    inputs: IgnoreInputs, manifest_paths: Sequence[str], deployments: Sequence[Declared]
+) -> IgnorePolicy:
+    """The run's one policy: ``--ignore``, the ``.driftignore`` files ``check`` reads (also
+    for ``validate``, so an ignore file that would stop the gate fails the offline check), and
+    the manifests' own rules carried by ``deployments``. Raises on every problem found."""
+    files = [inputs.ignore_file] if inputs.ignore_file else default_ignore_files(manifest_paths)
+    policy = IgnorePolicy(
+        options=inputs.patterns,
+        files=parse_ignore_files(files),
+        today=inputs.today or dt.datetime.now(dt.timezone.utc).date(),
+    )
+    if inputs.require_reason:
+        problems = unaccountable(policy.rules(deployments))
+        if problems:
+            raise IgnoreProblems(problems)
+    return policy
 
 
 # ---------------------------------------------------------------------------------------------

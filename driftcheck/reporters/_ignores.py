@@ -8,10 +8,13 @@ human formats; JSON lists every ignore with its count.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from typing import Any
 
-from driftcheck.result import Difference, IgnoreReport, IgnoreStatus, RunResult
+from driftcheck.ignore import Declared, IgnorePolicy, describe
+from driftcheck.reporters._words import printable
+from driftcheck.result import IgnoreReport, IgnoreStatus, RunResult
 
 ATTENTION = (IgnoreStatus.EXPIRED, IgnoreStatus.EXPIRING, IgnoreStatus.UNUSED)
 _WHAT = {
@@ -78,9 +81,16 @@ def github_level(report: IgnoreReport) -> str:
     return "notice" if report.status is IgnoreStatus.UNUSED else "warning"
 
 
-def note_suffix(diff: Difference) -> str:
-    """``  [ignore expired 2026-11-20 (prod.yaml:5)]`` after a resurfaced difference."""
-    return f"  [{diff.note}]" if diff.note else ""
+def render_ignores(policy: IgnorePolicy, deployments: Sequence[Declared], fmt: str) -> str:
+    """``driftcheck ignores``: every rule, offline (so never ``unused``: that needs a run)."""
+    today = policy.today
+    reports = [describe(r, r.status_on(today)) for r in policy.rules(deployments)]
+    if fmt == "json":
+        document = {"today": today.isoformat(), "ignores": [ignore_json(r) for r in reports]}
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    # patterns, owners and reasons are user text: no control character reaches the terminal
+    lines = ignore_table(reports, today).split("\n")[:-1]  # not splitlines: it splits at \x1c
+    return "".join(printable(line) + "\n" for line in lines)
 
 
 def ignore_table(reports: Sequence[IgnoreReport], today: dt.date) -> str:

@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from driftcheck.reporters._ignores import counts_line, message, needing_attention
-from driftcheck.reporters.text import (
+from driftcheck.reporters._words import (
     MISSING_MESSAGE,
     coverage_line,
     difference_sides,
@@ -27,7 +27,7 @@ from driftcheck.result import (
 )
 
 if TYPE_CHECKING:
-    from driftcheck.baseline import Mark, Marks
+    from driftcheck.result import Mark, Marks
 
 VERDICTS = {EXIT_ERROR: "errors", EXIT_DRIFT: "drift detected"}
 STATUS_WORDS = {
