@@ -87,16 +87,20 @@ class IgnoreInputs:
     today: dt.date | None = None  # None: the UTC day now
 
 
+def ignore_files(inputs: IgnoreInputs, manifest_paths: Sequence[str]) -> list[str]:
+    """``--ignore-file``, or the ``.driftignore`` files beside the manifests."""
+    return [inputs.ignore_file] if inputs.ignore_file else default_ignore_files(manifest_paths)
+
+
 def load_policy(
     inputs: IgnoreInputs, manifest_paths: Sequence[str], deployments: Sequence[Declared]
 ) -> IgnorePolicy:
     """The run's one policy: ``--ignore``, the ``.driftignore`` files ``check`` reads (also
     for ``validate``, so an ignore file that would stop the gate fails the offline check), and
     the manifests' own rules carried by ``deployments``. Raises on every problem found."""
-    files = [inputs.ignore_file] if inputs.ignore_file else default_ignore_files(manifest_paths)
     policy = IgnorePolicy(
         options=inputs.patterns,
-        files=parse_ignore_files(files),
+        files=parse_ignore_files(ignore_files(inputs, manifest_paths)),
         today=inputs.today or dt.datetime.now(dt.timezone.utc).date(),
     )
     if inputs.require_reason:
