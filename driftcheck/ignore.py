@@ -154,6 +154,24 @@ class IgnorePolicy:
     def _expired(self, rule: IgnoreRule) -> bool:
         return rule.status_on(self.today) is IgnoreStatus.EXPIRED
 
+    def scopes(self, deployments: Sequence[Declared]) -> dict[IgnoreRule, list[tuple[str, str]]]:
+        """Every rule (in :meth:`rules` order) with the deployments it may apply to; one pass
+        over the deployments, since a large manifest has a rule per deployment."""
+        carried: dict[IgnoreRule, list[tuple[str, str]]] = {}
+        for deployment in deployments:
+            for rule in deployment.ignore:
+                carried.setdefault(rule, []).append(deployment.key)
+        everyone = [d.key for d in deployments]
+        found: dict[IgnoreRule, list[tuple[str, str]]] = {}
+        for rule in self.rules(deployments):
+            if rule.source is Source.OPTION:
+                found[rule] = everyone
+            elif rule.selector is not None:
+                found[rule] = [key for key in everyone if rule.selector.matches(key)]
+            else:
+                found[rule] = carried.get(rule, [])
+        return found
+
     def rules(self, deployments: Iterable[Declared]) -> list[IgnoreRule]:
         """Every rule once, manifest rules first (as their deployments come), then the rest."""
         seen: dict[IgnoreRule, None] = {}
@@ -211,21 +229,10 @@ class Tally:
         for counts in self._counts.values():
             for rule, count in counts.items():
                 totals[rule] = totals.get(rule, 0) + count
-        carried: dict[IgnoreRule, list[tuple[str, str]]] = {}
-        for deployment in self.deployments:
-            for rule in deployment.ignore:
-                carried.setdefault(rule, []).append(deployment.key)
-        everyone = [d.key for d in self.deployments]
         out: list[IgnoreReport] = []
-        for rule in self.policy.rules(self.deployments):
+        for rule, scope in self.policy.scopes(self.deployments).items():
             silenced = totals.get(rule, 0)
             status = rule.status_on(self.policy.today)
-            if rule.source is Source.OPTION:
-                scope = everyone
-            elif rule.selector is not None:
-                scope = [key for key in everyone if rule.selector.matches(key)]
-            else:
-                scope = carried.get(rule, [])
             if (
                 status is not IgnoreStatus.EXPIRED
                 and not rule.negated
@@ -233,16 +240,26 @@ class Tally:
                 and all(key in compared for key in scope)
             ):
                 status = IgnoreStatus.UNUSED
-            out.append(describe(rule, status, silenced))
+            out.append(describe(rule, status, silenced, scope))
         return tuple(out)
 
 
-def describe(rule: IgnoreRule, status: IgnoreStatus, silenced: int = 0) -> IgnoreReport:
-    scope = {
-        Source.MANIFEST: "deployments of this manifest",
-        Source.DEPLOYMENT: "this deployment",
-        Source.OPTION: "every deployment",
-    }.get(rule.source, rule.selector.text if rule.selector else "")
+def describe(
+    rule: IgnoreRule,
+    status: IgnoreStatus,
+    silenced: int = 0,
+    scope: Sequence[tuple[str, str]] = (),
+) -> IgnoreReport:
+    """The report record of ``rule``; ``scope``, the deployments it applies to, names a
+    deployment's own rule's deployment."""
+    if rule.source is Source.DEPLOYMENT and scope:
+        where = ", ".join(f"{mi}/{dep}" for mi, dep in dict.fromkeys(scope))
+    else:
+        where = {
+            Source.MANIFEST: "deployments of this manifest",
+            Source.DEPLOYMENT: "this deployment",
+            Source.OPTION: "every deployment",
+        }.get(rule.source, rule.selector.text if rule.selector else "")
     return IgnoreReport(
         pattern=("!" if rule.negated else "") + rule.pattern.text,
         file=rule.file,
@@ -252,7 +269,7 @@ def describe(rule: IgnoreRule, status: IgnoreStatus, silenced: int = 0) -> Ignor
         until=rule.until,
         status=status,
         silenced=silenced,
-        scope=scope,
+        scope=where,
     )
 
 

@@ -84,7 +84,10 @@ def github_level(report: IgnoreReport) -> str:
 def render_ignores(policy: IgnorePolicy, deployments: Sequence[Declared], fmt: str) -> str:
     """``driftcheck ignores``: every rule, offline (so never ``unused``: that needs a run)."""
     today = policy.today
-    reports = [describe(r, r.status_on(today)) for r in policy.rules(deployments)]
+    reports = [
+        describe(rule, rule.status_on(today), scope=scope)
+        for rule, scope in policy.scopes(deployments).items()
+    ]
     if fmt == "json":
         document = {"today": today.isoformat(), "ignores": [ignore_json(r) for r in reports]}
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
@@ -94,16 +97,28 @@ def render_ignores(policy: IgnorePolicy, deployments: Sequence[Declared], fmt: s
 
 
 def ignore_table(reports: Sequence[IgnoreReport], today: dt.date) -> str:
-    """``driftcheck ignores``: one block per ignore, then the counts."""
+    """``driftcheck ignores``: one line per ignore (easy to grep), columns aligned, the reason
+    last; then the counts."""
     if not reports:
-        return "No ignores.\n"
+        return f"No ignores on {today.isoformat()}.\n"
+    header = ("STATUS", "UNTIL", "OWNER", "SOURCE", "APPLIES TO", "PATTERN")
+    rows = [
+        (
+            r.status.value,
+            r.until.isoformat() if r.until else "-",
+            r.owner or "-",
+            r.where,
+            r.scope,
+            r.pattern,
+        )
+        for r in reports
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header) - 1)]
     lines = []
-    for report in reports:
-        until = report.until.isoformat() if report.until else "-"
-        lines.append(f"{report.status.value:<8}  {report.pattern}")
-        lines.append(f"    source: {report.where} ({report.scope})")
-        lines.append(f"    owner: {report.owner or '-'}  until: {until}")
-        lines.append(f"    reason: {report.reason or '-'}")
+    for row, reason in ((header, None), *zip(rows, (r.reason for r in reports), strict=True)):
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        line = "  ".join([*cells, row[-1]])
+        lines.append(line + (f"  # {reason}" if reason else ""))
     counts = {status: sum(r.status is status for r in reports) for status in IgnoreStatus}
     summary = ", ".join(f"{n} {status.value}" for status, n in counts.items() if n)
     total = len(reports)

@@ -317,8 +317,33 @@ def test_ignores_command_lists_every_source_offline(manifest: Any, tmp_path: Pat
     ]
     text = invoke(["ignores", path], env)
     assert text.code == 0
-    assert "expired   deployment_metadata.rollout" in text.stdout
-    assert f"source: {path}:3 (deployments of this manifest)" in text.stdout
-    assert "owner: @ml  until: 2026-11-20" in text.stdout
-    assert "source: " + str(tmp_path / ".driftignore") + ":1 (mi_1/*)" in text.stdout
-    assert text.stdout.endswith(f"6 ignores on {TODAY}: 4 active, 1 expiring, 1 expired.\n")
+    lines = text.stdout.splitlines()
+    assert lines[0].split() == ["STATUS", "UNTIL", "OWNER", "SOURCE", "APPLIES", "TO", "PATTERN"]
+    # one line per ignore: status, until, owner, source, scope, pattern, then the reason
+    assert lines[1].split() == [
+        "expired",
+        "2026-11-20",
+        "@ml",
+        f"{path}:3",
+        "deployments",
+        "of",
+        "this",
+        "manifest",
+        "deployment_metadata.rollout",
+        "#",
+        "rollout",
+        "stamp",
+    ]
+    assert lines[5].split()[:5] == ["active", "-", "-", f"{path}:25", "mi_1/dep_a"]
+    assert lines[6].split() == [
+        "active",
+        "-",
+        "@ops",
+        f"{tmp_path / '.driftignore'}:1",
+        "mi_1/*",
+        "name",
+        "#",
+        "display",
+        "only",
+    ]
+    assert text.stdout.endswith(f"\n\n6 ignores on {TODAY}: 4 active, 1 expiring, 1 expired.\n")
