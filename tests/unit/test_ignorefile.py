@@ -326,3 +326,19 @@ def test_default_ignore_file_for_a_bare_file_name(
     Path("prod.yaml").write_text("version: 1\n", encoding="utf-8")
     Path(DEFAULT_NAME).write_text("", encoding="utf-8")
     assert default_ignore_files(["prod.yaml"]) == [os.path.join(".", DEFAULT_NAME)]
+
+
+def test_until_owner_and_reason_after_the_pattern() -> None:
+    (rule,) = parse_ignore_text(
+        'mi/dep deployment_metadata."a b.c"\tuntil=2026-12-31  owner=@ml-platform'
+        " # tag rolls # weekly",
+        "f",
+    )
+    assert rule.pattern.segments == ("deployment_metadata", "a b.c")
+    assert (str(rule.until), rule.owner, rule.reason) == (
+        "2026-12-31",
+        "@ml-platform",
+        "tag rolls # weekly",
+    )
+    (plain,) = parse_ignore_text("mi/dep name #", "f")
+    assert (plain.until, plain.owner, plain.reason) == (None, None, None)
