@@ -30,6 +30,7 @@ from driftcheck.terminal import progress_for, use_color
 
 if TYPE_CHECKING:
     from driftcheck.app import FetchMode
+    from driftcheck.gate import GateRequest
 
 
 class DriftcheckGroup(click.Group):
@@ -175,6 +176,26 @@ def main() -> None:
     help="new: drift exits 2 only when something is new since --baseline (errors still 1).",
 )
 @ignore_file_options
+@click.option(
+    "--wait",
+    metavar="DURATION",
+    default=None,
+    help="Release gate: re-check drifted, missing and errored deployments (backoff 2-30 s) "
+    "until in sync, failed, or DURATION (e.g. 90s, 10m) has passed.",
+)
+@click.option(
+    "--changed-since",
+    metavar="REF",
+    default=None,
+    help="Reviewer check: only deployments whose declaration changed since git REF; mark "
+    "each difference this_change or pre_existing; list removed deployments.",
+)
+@click.option(
+    "--all",
+    "check_all",
+    is_flag=True,
+    help="With --changed-since: check every deployment, still marking origins.",
+)
 @http_options
 def check(
     paths: tuple[str, ...],
@@ -190,6 +211,9 @@ def check(
     fetch: FetchMode,
     baseline: str | None,
     fail_on: FailOn,
+    wait: str | None,
+    changed_since: str | None,
+    check_all: bool,
     **kwargs: Any,
 ) -> int:
     """Compare declared deployments with live ones (PATH defaults to manifests/).
@@ -216,8 +240,25 @@ def check(
         fail_on=fail_on,
         progress=progress_for(sys.stderr, os.environ),
         step_summary=os.environ.get("GITHUB_STEP_SUMMARY") or None,
+        gate=gate_request(wait, changed_since, check_all, live_from, unmanaged),
     )
     return run_check(options)
+
+
+def gate_request(
+    wait: str | None,
+    changed_since: str | None,
+    check_all: bool,
+    live_from: str | None,
+    unmanaged: bool,
+) -> GateRequest | None:
+    """--wait / --changed-since / --all, checked for sense (a bad one is a usage error)."""
+    from driftcheck.gate import GateRequest, GateUsageError
+
+    try:
+        return GateRequest.parse(wait, changed_since, check_all, live_from, unmanaged)
+    except GateUsageError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -94,7 +94,7 @@ def _vendor_trees(
     actual = live.get(_VC)
     if actual is None:
         return Difference(
-            _VC, DiffKind.MISSING_LIVE, declared, None, desired.line_for((_VC,)), (_VC,)
+            _VC, DiffKind.MISSING_LIVE, declared, None, desired.line_for((_VC,)), segments=(_VC,)
         )
     vendor = declared["vendor"]
     live_vendor = _live_vendor(actual, vendor)
@@ -105,7 +105,7 @@ def _vendor_trees(
             vendor,
             live_vendor,
             desired.line_for((_VC, "vendor")),
-            (_VC, "vendor"),
+            segments=(_VC, "vendor"),
         )
     wanted: dict[str, Any] = {}
     found: dict[str, Any] = {}

@@ -78,6 +78,12 @@ class IgnoreRule:
     until: dt.date | None = None  # silences through this UTC day
 
     @property
+    def declaration(self) -> tuple[str, str | None, str | None, str | None]:
+        """What the rule says, not where it is written: moving it is no change."""
+        until = None if self.until is None else self.until.isoformat()
+        return (self.pattern.text, self.reason, self.owner, until)
+
+    @property
     def where(self) -> str:
         """``file:line``, or ``--ignore``."""
         return "--ignore" if self.file is None else f"{self.file}:{self.line}"
@@ -193,9 +199,17 @@ class Tally:
     re-checks), so they always describe the last observation.
     """
 
-    def __init__(self, policy: IgnorePolicy, deployments: Sequence[Declared]) -> None:
+    def __init__(
+        self,
+        policy: IgnorePolicy,
+        deployments: Sequence[Declared],
+        declared: Sequence[Declared] | None = None,
+    ) -> None:
+        """``deployments`` are judged in this run; ``declared`` is every declared one when
+        the run checks only some (--changed-since): a rule of the others is listed, and never
+        ``unused``, since it was not tried."""
         self.policy = policy
-        self.deployments = tuple(deployments)
+        self.deployments = tuple(deployments if declared is None else declared)
         self._counts: dict[tuple[str, str], dict[IgnoreRule, int]] = {}
 
     def filter(

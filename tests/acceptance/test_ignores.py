@@ -347,3 +347,38 @@ def test_ignores_command_lists_every_source_offline(manifest: Any, tmp_path: Pat
         "only",
     ]
     assert text.stdout.endswith(f"\n\n6 ignores on {TODAY}: 4 active, 1 expiring, 1 expired.\n")
+
+
+def test_changed_since_does_not_call_the_ignores_of_unchecked_deployments_unused(
+    emulator: Emulator, run_check: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from tests.acceptance.test_changed_since import git
+
+    def declared(name: str, workers: int) -> str:
+        return (
+            f"  - model_instance_id: mi_1\n    deployment_id: {name}\n"
+            f"    vendor_configuration: {{vendor: LAUNCH, max_workers: {workers}}}\n"
+            "    ignore: [name]\n"
+        )
+
+    root = tmp_path / "repo"
+    (root / "manifests").mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    prod = root / "manifests" / "prod.yaml"
+    prod.write_text("version: 1\ndeployments:\n" + declared("dep_a", 1) + declared("dep_b", 1))
+    (root / "manifests" / ".driftignore").write_text("mi_1/dep_b deployment_metadata\n")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "before")
+    prod.write_text("version: 1\ndeployments:\n" + declared("dep_a", 2) + declared("dep_b", 1))
+    monkeypatch.chdir(root)
+    for dep in ("dep_a", "dep_b"):
+        emulator.put(make_deployment("mi_1", dep, vendor_configuration={"vendor": "LAUNCH"}))
+    result = run_check("manifests", "--changed-since", "HEAD", "--format", "json", "--today", TODAY)
+    report = json.loads(result.stdout)
+    assert [d["deployment_id"] for d in report["deployments"]] == ["dep_a"]
+    found = [(i["pattern"], i["line"], i["status"]) for i in report["ignores"]]
+    assert found == [
+        ("name", 6, "unused"),  # dep_a was compared and its name matched
+        ("name", 10, "active"),  # dep_b was not checked: not tried, so not unused
+        ("deployment_metadata", 1, "active"),
+    ]

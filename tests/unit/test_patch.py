@@ -286,7 +286,12 @@ def test_body_json_escapes_line_breaking_characters() -> None:
 
 def test_a_dotted_free_form_key_stays_one_key_and_the_partial_map_is_said() -> None:
     dotted = Difference(
-        "deployment_metadata.k.dot", DiffKind.CHANGED, 1, 2, 5, ("deployment_metadata", "k.dot")
+        "deployment_metadata.k.dot",
+        DiffKind.CHANGED,
+        1,
+        2,
+        5,
+        segments=("deployment_metadata", "k.dot"),
     )
     nested = changed("deployment_metadata.a.b", "x", "y")
     body, notes = patch_body(drifted(dotted, nested))

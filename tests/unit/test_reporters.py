@@ -62,7 +62,7 @@ def diff(
     kind: DiffKind = DiffKind.CHANGED,
     segments: tuple[str | int, ...] = (),
 ) -> Difference:
-    return Difference(path, kind, desired, live, line, segments)
+    return Difference(path, kind, desired, live, line, segments=segments)
 
 
 LLAMA = DeploymentResult(
@@ -200,7 +200,7 @@ def test_every_golden_file_is_used() -> None:
 
 
 def test_formats_and_renderers() -> None:
-    assert FORMATS == ("text", "json", "junit", "markdown", "github", "patch")
+    assert FORMATS == ("text", "json", "junit", "markdown", "github", "patch", "sarif")
     for fmt in FORMATS:
         output = get_renderer(fmt)(MIXED, color=False, verbose=False)
         assert output.endswith("\n") and not output.endswith("\n\n")
