@@ -23,12 +23,12 @@ import click
 from driftcheck import __version__
 from driftcheck.digests import new_salt, protect_outcomes
 from driftcheck.errors import DriftcheckError
+from driftcheck.ignorefile import IgnoreInputs, ignore_files, load_policy
 from driftcheck.live.api import ApiSource
 from driftcheck.live.records import Failed, Fetched, ListScope, LiveSource, Outcome, Progress
 from driftcheck.live.settings import HttpSettings
 from driftcheck.live.snapshot import SnapshotSource
 from driftcheck.manifest import DesiredState, load_manifests
-from driftcheck.normalize import IgnorePattern
 from driftcheck.output import (
     ReportTarget,
     append_step_summary,
@@ -37,6 +37,7 @@ from driftcheck.output import (
     write_atomically,
     write_stdout,
 )
+from driftcheck.paths import PathPattern
 from driftcheck.result import EXIT_ERROR, FailOn, RunResult, format_timestamp
 from driftcheck.sensitive import SensitivePolicy, declared_secrets, mask_run, scrub
 
@@ -62,7 +63,7 @@ class CheckOptions:
     paths: tuple[str, ...]
     format: str
     reports: tuple[ReportTarget, ...]
-    ignore: tuple[IgnorePattern, ...]
+    ignore: IgnoreInputs
     strict: bool
     live_from: str | None
     http: HttpSettings  # everything but the key, which run_check reads from ``api_key``
@@ -73,10 +74,9 @@ class CheckOptions:
     unmanaged: ListScope | None = None
     baseline: str | None = None
     fail_on: FailOn = "any"
-    ignore_file: str | None = None
     progress: Progress | None = None
     step_summary: str | None = None  # $GITHUB_STEP_SUMMARY
-    sensitive: tuple[IgnorePattern, ...] = ()  # --sensitive
+    sensitive: tuple[PathPattern, ...] = ()  # --sensitive
     show_sensitive: bool = False  # the text report on a terminal only (checked by cli.py)
     gate: GateRequest | None = None  # --wait, --changed-since, --all
 
@@ -92,7 +92,7 @@ class SnapshotOptions:
     api_key: ApiKey
     progress: Progress | None = None
     allow_partial: bool = False  # write the file even when deployments could not be recorded
-    sensitive: tuple[IgnorePattern, ...] = ()  # --sensitive
+    sensitive: tuple[PathPattern, ...] = ()  # --sensitive
 
 
 def load_desired(paths: Sequence[str]) -> DesiredState:
@@ -153,20 +153,15 @@ def fail(message: str) -> int:
 def run_check(options: CheckOptions) -> int:
     from driftcheck import engine
     from driftcheck.baseline import load_baseline
-    from driftcheck.ignorefile import default_ignore_files, parse_ignore_files
 
     step_summary = _step_summary(options)
     desired = load_desired(options.paths)
     # Everything that can be wrong locally is found before the first request: the baseline
     # may even be the file that --report json= is about to overwrite (that one is allowed:
     # it has been read by then, and the new report is the next night's baseline).
-    ignore_files = (
-        [options.ignore_file]
-        if options.ignore_file
-        else default_ignore_files(options.paths or (DEFAULT_PATH,))
-    )
-    rules = parse_ignore_files(ignore_files)
-    inputs = [*desired.files, *ignore_files]
+    manifest_paths = options.paths or (DEFAULT_PATH,)
+    policy = load_policy(options.ignore, manifest_paths, desired.deployments)
+    inputs = [*desired.files, *ignore_files(options.ignore, manifest_paths)]
     inputs += [name for name in (options.live_from, options.api_key.file) if name]
     for target in options.reports:
         refuse_overwriting(f"--report {target.format}={target.path}", target.path, inputs)
@@ -182,34 +177,33 @@ def run_check(options: CheckOptions) -> int:
         source = SnapshotSource(options.live_from)
     else:
         source = api_source(options.http, options.api_key)
-    policy = SensitivePolicy(options.sensitive, getattr(source, "sensitive_salt", None))
+    sensitive = SensitivePolicy(options.sensitive, getattr(source, "sensitive_salt", None))
     if gate is not None:
         from driftcheck import gate as release_gate
 
         with importing_in_background("deepdiff"):
-            result = release_gate.run(desired, source, rules, options, gate, baseline, policy)
+            result = release_gate.run(desired, source, policy, options, gate, baseline, sensitive)
     else:
         with importing_in_background("deepdiff"):
             result = engine.check(
                 desired,
                 source,
                 strict=options.strict,
-                ignore=options.ignore,
+                policy=policy,
                 progress=options.progress,
                 fetch_mode=options.fetch,
                 unmanaged=options.unmanaged,
-                rules=rules,
                 baseline=baseline,
                 fail_on=options.fail_on,
                 version=__version__,
                 live_from=options.live_from,
-                sensitive=policy,
+                sensitive=sensitive,
                 reveal=options.show_sensitive,
             )
     # the engine masked its result unless --show-sensitive; marks added after it (the gate's)
     # and the revealed text report's counterpart for every other output are masked here
     revealed = result if options.show_sensitive else None
-    result = mask_run(result, desired.deployments, policy)
+    result = mask_run(result, desired.deployments, sensitive)
     return emit(result, options, step_summary, revealed)
 
 
@@ -274,14 +268,26 @@ def emit(
 # validate
 
 
-def run_validate(paths: tuple[str, ...]) -> int:
+def run_validate(paths: tuple[str, ...], ignores: IgnoreInputs) -> int:
+    """Manifests and the ``.driftignore`` files ``check`` would read, offline."""
     desired = load_desired(paths)
+    load_policy(ignores, paths or (DEFAULT_PATH,), desired.deployments)
     count = len(desired.deployments)
     files = len(desired.files)
     write_stdout(
         f"ok: {count} deployment{'s' if count != 1 else ''} in "
         f"{files} manifest{'s' if files != 1 else ''}\n"
     )
+    return 0
+
+
+def run_ignores(paths: tuple[str, ...], ignores: IgnoreInputs, fmt: str) -> int:
+    """``driftcheck ignores``: every ignore with its source, owner, until and status."""
+    from driftcheck.reporters._ignores import render_ignores
+
+    desired = load_desired(paths)
+    policy = load_policy(ignores, paths or (DEFAULT_PATH,), desired.deployments)
+    click.echo(render_ignores(policy, desired.deployments, fmt), nl=False)
     return 0
 
 

@@ -20,9 +20,11 @@ from driftcheck.options import (
     check_show_sensitive,
     http_options,
     http_settings,
+    ignore_file_options,
+    ignore_inputs,
     list_scope,
-    parse_ignores,
     parse_report_targets,
+    parse_sensitive,
     sensitive_option,
 )
 from driftcheck.reporters import FORMATS
@@ -176,14 +178,7 @@ def main() -> None:
     show_default=True,
     help="new: drift exits 2 only when something is new since --baseline (errors still 1).",
 )
-@click.option(
-    "--ignore-file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    metavar="PATH",
-    help="gitignore-style 'mi/dep path.pattern' lines (default: .driftignore beside the "
-    "manifests, when present).",
-)
+@ignore_file_options
 @sensitive_option
 @click.option(
     "--show-sensitive",
@@ -225,7 +220,6 @@ def check(
     fetch: FetchMode,
     baseline: str | None,
     fail_on: FailOn,
-    ignore_file: str | None,
     sensitive: tuple[str, ...],
     show_sensitive: bool,
     wait: str | None,
@@ -246,7 +240,7 @@ def check(
         paths=paths,
         format=fmt,
         reports=parse_report_targets(reports),
-        ignore=parse_ignores(ignores),
+        ignore=ignore_inputs(kwargs, ignores),
         strict=strict,
         live_from=live_from,
         http=http,
@@ -257,10 +251,9 @@ def check(
         unmanaged=list_scope(unmanaged, model_instance_ids, "--unmanaged"),
         baseline=baseline,
         fail_on=fail_on,
-        ignore_file=ignore_file,
         progress=progress_for(sys.stderr, os.environ),
         step_summary=os.environ.get("GITHUB_STEP_SUMMARY") or None,
-        sensitive=parse_ignores(sensitive, "--sensitive"),
+        sensitive=parse_sensitive(sensitive),
         show_sensitive=show_sensitive,
         gate=gate_request(wait, changed_since, check_all, live_from, unmanaged),
     )
@@ -289,11 +282,32 @@ def gate_request(
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-def validate(paths: tuple[str, ...]) -> int:
-    """Check manifests offline: every problem with file:line:column. Exit 0 or 1."""
+@ignore_file_options
+def validate(paths: tuple[str, ...], **kwargs: Any) -> int:
+    """Check manifests and the .driftignore files check reads, offline: every problem with
+    file:line. Exit 0 or 1."""
     from driftcheck.app import run_validate
 
-    return run_validate(paths)
+    return run_validate(paths, ignore_inputs(kwargs))
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--ignore",
+    "ignores",
+    multiple=True,
+    metavar="PATTERN",
+    help="Also list this --ignore pattern (repeatable).",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@ignore_file_options
+def ignores(paths: tuple[str, ...], ignores: tuple[str, ...], fmt: str, **kwargs: Any) -> int:
+    """List every ignore with its source, owner, until and status, offline (PATH defaults to
+    manifests/). Whether an ignore is unused shows only after a check."""
+    from driftcheck.app import run_ignores
+
+    return run_ignores(paths, ignore_inputs(kwargs, ignores), fmt)
 
 
 @cli.command()
@@ -380,7 +394,7 @@ def snapshot(
         api_key=key,
         progress=progress_for(sys.stderr, os.environ),
         allow_partial=allow_partial,
-        sensitive=parse_ignores(sensitive, "--sensitive"),
+        sensitive=parse_sensitive(sensitive),
     )
     return run_snapshot(options)
 

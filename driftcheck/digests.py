@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from driftcheck import spec
 from driftcheck.live.records import Fetched, Key, Outcome
-from driftcheck.normalize import IgnorePattern, normalize_value
-from driftcheck.sensitive import SensitivePolicy, SensitiveRule, TreePath, walk
+from driftcheck.normalize import normalize_value
+from driftcheck.paths import PathPattern, TreePath
+from driftcheck.sensitive import SensitivePolicy, SensitiveRule, walk
 
 if TYPE_CHECKING:
     from driftcheck.manifest import DesiredDeployment
@@ -165,7 +166,7 @@ def snapshot_rules(
     """The rule of each declared deployment, and one for live deployments no manifest declares
     (``snapshot --all``): every manifest pattern applies to those, as hashing more is harmless."""
     rules: dict[tuple[str, str], SensitiveRule] = {}
-    patterns: dict[str, IgnorePattern] = {p.text: p for p in policy.patterns}
+    patterns: dict[str, PathPattern] = {p.text: p for p in policy.patterns}
     for deployment in deployments:
         rules[deployment.key] = snapshot_rule(deployment, policy)
         patterns.update((p.text, p) for p in deployment.sensitive)

@@ -11,11 +11,9 @@ from typing import Any
 from driftcheck.baseline import Baseline, mark
 from driftcheck.diff import compare
 from driftcheck.digests import hash_declared
-from driftcheck.ignorefile import EMPTY as EMPTY_RULES
-from driftcheck.ignorefile import IgnoreRules
+from driftcheck.ignore import IgnorePolicy, Tally
 from driftcheck.live.records import Fetched, ListScope, LiveSource, NotFound, Outcome, Progress
 from driftcheck.manifest import DesiredDeployment, DesiredState
-from driftcheck.normalize import IgnorePattern
 from driftcheck.result import (
     Coverage,
     DeploymentResult,
@@ -38,30 +36,32 @@ def check(
     source: LiveSource,
     *,
     strict: bool = False,
-    ignore: Iterable[IgnorePattern] = (),
+    policy: IgnorePolicy | None = None,
     progress: Progress | None = None,
     fetch_mode: str = "auto",
     unmanaged: ListScope | None = None,
-    rules: IgnoreRules = EMPTY_RULES,
     baseline: Baseline | None = None,
     fail_on: FailOn = "any",
     version: str = "",
     live_from: str | None = None,
+    declared: DesiredState | None = None,
     sensitive: SensitivePolicy = NO_POLICY,
     reveal: bool = False,
 ) -> RunResult:
     """``baseline`` marks each finding new or persisting; ``version`` is the driftcheck
     version the reports name (passed in, so that nothing here reads package state);
-    ``live_from`` names the snapshot the source reads, for the reports' wording.
+    ``live_from`` names the snapshot the source reads, for the reports' wording;
+    ``declared`` is the whole declared set when ``desired`` is a part of it.
 
     Sensitive values are masked unless ``reveal`` (``--show-sensitive``: the caller then masks
     every output but the terminal's text report with ``mask_run``)."""
     started = dt.datetime.now(dt.timezone.utc)
     keys = [d.key for d in desired.deployments]
     collected = source.collect(keys, mode=fetch_mode, scope=unmanaged, progress=progress)
-    patterns = tuple(ignore)
+    everything = (declared or desired).deployments
+    tally = Tally(policy or IgnorePolicy(), desired.deployments, everything)
     results = tuple(
-        judge(deployment, outcome, strict=strict, ignore=patterns, rules=rules, sensitive=sensitive)
+        judge(deployment, outcome, strict=strict, tally=tally, sensitive=sensitive)
         for deployment, outcome in zip(desired.deployments, collected.outcomes, strict=True)
     )
     found, coverage, listing_error = None, None, None
@@ -90,6 +90,7 @@ def check(
         fail_on=fail_on,
         version=version,
         live_from=live_from,
+        ignores=tally.report(results),
     )
     return result if reveal else mask_run(result, desired.deployments, sensitive)
 
@@ -139,8 +140,7 @@ def judge(
     outcome: Outcome,
     *,
     strict: bool = False,
-    ignore: tuple[IgnorePattern, ...] = (),
-    rules: IgnoreRules = EMPTY_RULES,
+    tally: Tally | None = None,
     sensitive: SensitivePolicy = NO_POLICY,
 ) -> DeploymentResult:
     """Exactly one status for one declared deployment."""
@@ -164,9 +164,10 @@ def judge(
         compared, compared_live, hashed = hash_declared(deployment, live, sensitive.salt)
         if hashed:
             rule = replace(rule, paths=rule.paths | hashed, declared=deployment.fields)
-    differences = compare(
-        compared, compared_live, strict=strict, ignore=ignore, rules=rules, sensitive=rule
-    )
+    found = compare(compared, compared_live, strict=strict)
+    tally = tally or Tally(IgnorePolicy(), (deployment,))
+    # every difference is flagged here, the one way in: a secret is never left unflagged
+    differences = tuple(rule.flag(d.segments, d) for d in tally.filter(deployment, found))
     live_name = live.get("name")
     return _result(
         deployment,

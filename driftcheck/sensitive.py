@@ -21,14 +21,13 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from driftcheck import spec
-from driftcheck.normalize import IgnorePattern
+from driftcheck.paths import PathPattern, TreePath
 from driftcheck.result import MASKED, DeploymentResult, Difference, DiffKind, ErrorInfo, RunResult
 
 if TYPE_CHECKING:
     from driftcheck.manifest import DesiredDeployment
     from driftcheck.result import BaselineEntry, Marks
 
-TreePath = tuple[str | int, ...]
 
 SENSITIVE_WORDS = frozenset(
     {"token", "secret", "password", "passwd", "apikey", "credential", "credentials"}
@@ -80,7 +79,7 @@ def is_sensitive_key(name: str) -> bool:
 class SensitiveRule:
     """The sensitive paths of one deployment (or, in a snapshot, of one live body)."""
 
-    patterns: tuple[IgnorePattern, ...] = ()
+    patterns: tuple[PathPattern, ...] = ()
     # Exact paths whose whole value is sensitive: ``${env:NAME}`` values, hashed snapshot values.
     paths: frozenset[TreePath] = frozenset()
     # Snapshots apply the key-name rule to the whole body: only free-form maps are compared,
@@ -133,7 +132,7 @@ class SensitivePolicy:
     """Every source of sensitive paths for a run: ``--sensitive`` patterns, and the salt of a
     ``--live-from`` snapshot that hashed its sensitive values."""
 
-    patterns: tuple[IgnorePattern, ...] = ()
+    patterns: tuple[PathPattern, ...] = ()
     salt: bytes | None = None
 
     def rule_for(self, deployment: DesiredDeployment | None) -> SensitiveRule:

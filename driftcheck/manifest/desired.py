@@ -8,7 +8,8 @@ from typing import Any
 
 from driftcheck import spec
 from driftcheck.errors import DriftcheckError, Problem
-from driftcheck.normalize import IgnorePattern
+from driftcheck.ignore import IgnoreRule
+from driftcheck.paths import PathPattern
 
 
 class ManifestError(DriftcheckError):
@@ -36,10 +37,10 @@ class DesiredDeployment:
     file: str
     line: int
     lines: dict[tuple[str | int, ...], int]
-    ignore: tuple[IgnorePattern, ...] = ()
+    ignore: tuple[IgnoreRule, ...] = ()  # the manifest's own: top-level, then this deployment's
     column: int = 1
     # sensitive.py masks these; the loader adds the path of every value from ${env:NAME}
-    sensitive: tuple[IgnorePattern, ...] = ()
+    sensitive: tuple[PathPattern, ...] = ()
     sensitive_paths: frozenset[tuple[str | int, ...]] = frozenset()
 
     @property

@@ -11,12 +11,13 @@ from pydantic import ValidationError
 
 from driftcheck import spec
 from driftcheck.errors import Problem
+from driftcheck.ignore import IgnoreRule, Source, rule_from_entry
 from driftcheck.manifest import yaml
 from driftcheck.manifest.desired import DesiredDeployment, DesiredState, ManifestError
 from driftcheck.manifest.messages import describe, dotted, explain
 from driftcheck.manifest.models import UNMANAGED_IGNORE, ManifestModel
 from driftcheck.manifest.yaml import Document, ScalarMemo, YamlError
-from driftcheck.normalize import IgnorePattern, PatternError, parse_pattern
+from driftcheck.paths import PathPattern, PatternError, parse_pattern
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 
@@ -117,13 +118,17 @@ def _validate(
         for error in exc.errors():
             if error["loc"] and str(error["loc"][-1]).endswith("[key]"):
                 continue  # non-string map keys: _map_keys reports them, at every depth
+            if _inside_ignore(tuple(error["loc"])):
+                continue  # each ignore item: _ignores reports it in plain words
             path, message = explain(error, data)
             if (path, message) not in explained:  # a union reports once per member
                 explained.add((path, message))
                 problems.append(problem(path, message))
 
-    top_ignore = _patterns(data.get("ignore"), ("ignore",), problem, problems)
-    top_sensitive = _patterns(data.get("sensitive"), ("sensitive",), problem, problems)
+    top_ignore = _ignores(
+        data.get("ignore"), document, name, ("ignore",), Source.MANIFEST, problems
+    )
+    top_sensitive = _sensitive(data.get("sensitive"), ("sensitive",), problem, problems)
     deployments: list[DesiredDeployment] = []
     items = data.get("deployments")
     if not isinstance(items, list):
@@ -137,8 +142,10 @@ def _validate(
         if not isinstance(item, dict):
             continue
         base = ("deployments", index)
-        own = _patterns(item.get("ignore"), (*base, "ignore"), problem, problems)
-        own_sensitive = _patterns(item.get("sensitive"), (*base, "sensitive"), problem, problems)
+        own = _ignores(
+            item.get("ignore"), document, name, (*base, "ignore"), Source.DEPLOYMENT, problems
+        )
+        own_sensitive = _sensitive(item.get("sensitive"), (*base, "sensitive"), problem, problems)
         for freeform in spec.FREEFORM_FIELDS:
             if isinstance(item.get(freeform), dict):
                 _map_keys(item[freeform], (*base, freeform), problem, problems)
@@ -161,8 +168,8 @@ def _validate(
                 line=line,
                 lines=lines,
                 ignore=(*top_ignore, *own),
-                sensitive=(*top_sensitive, *own_sensitive),
                 column=column,
+                sensitive=(*top_sensitive, *own_sensitive),
             )
         )
     if problems:
@@ -200,24 +207,52 @@ def _map_keys(
             )
 
 
-def _patterns(
+def _ignores(
     value: Any,
+    document: Document,
+    name: str,
     path: tuple[str | int, ...],
-    problem: Any,
+    source: Source,
     problems: list[Problem],
-) -> tuple[IgnorePattern, ...]:
+) -> tuple[IgnoreRule, ...]:
     if not isinstance(value, list):
         return ()
-    patterns: list[IgnorePattern] = []
+    rules: list[IgnoreRule] = []
+    for index, item in enumerate(value):
+        line, column = document.position((*path, index))
+        if not isinstance(item, (str, dict)):
+            message = f"{dotted((*path, index))}: expected an ignore pattern (a string) or a "
+            problems.append(Problem(name, line, column, f"{message}mapping, got {describe(item)}"))
+            continue
+        rule, found = rule_from_entry(item, source, name, line)
+        if rule is not None:
+            rules.append(rule)
+        for where, text in found:
+            problems.append(Problem(name, *document.position((*path, index, *where)), text))
+    return tuple(rules)
+
+
+def _sensitive(
+    value: Any, path: tuple[str | int, ...], problem: Any, problems: list[Problem]
+) -> tuple[PathPattern, ...]:
+    """A ``sensitive:`` list: plain patterns (the model reports an item that is not a string)."""
+    if not isinstance(value, list):
+        return ()
+    patterns: list[PathPattern] = []
     for index, text in enumerate(value):
         if not isinstance(text, str):
-            continue  # the model already reported the type
+            continue
         try:
             patterns.append(parse_pattern(text))
         except PatternError as exc:
-            what = path[-1]  # "ignore" or "sensitive"
-            problems.append(problem((*path, index), f"invalid {what} pattern {text!r}: {exc}"))
+            problems.append(problem((*path, index), f"invalid sensitive pattern {text!r}: {exc}"))
     return tuple(patterns)
+
+
+def _inside_ignore(loc: tuple[str | int, ...]) -> bool:
+    """An error about one item of a top-level or deployment ``ignore`` list."""
+    start = 1 if loc[:1] == ("ignore",) else 3 if loc[2:3] == ("ignore",) else 0
+    return start > 0 and len(loc) > start
 
 
 def _duplicates(deployments: list[DesiredDeployment]) -> list[Problem]:

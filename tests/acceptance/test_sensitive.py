@@ -291,6 +291,7 @@ def test_round_trip_with_differing_secrets_is_drift(emulator: Emulator, tmp_path
     assert deployment["differences"] == [
         {
             "path": "deployment_metadata.hf_token",
+            "segments": ["deployment_metadata", "hf_token"],
             "kind": "changed",
             "desired": {"sensitive": True},
             "live": {"sensitive": True},

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from driftcheck.baseline import Baseline, BaselineEntry, EntryKey, mark
-from driftcheck.diff import compare
 from driftcheck.digests import (
     canonical_json,
     digest,
@@ -23,8 +22,10 @@ from driftcheck.digests import (
     snapshot_rule,
     strip_body,
 )
+from driftcheck.engine import judge
+from driftcheck.live.records import Fetched
 from driftcheck.manifest import DesiredDeployment, ManifestError, load_manifests
-from driftcheck.normalize import parse_pattern
+from driftcheck.paths import parse_pattern
 from driftcheck.reporters import FORMATS, get_renderer
 from driftcheck.result import (
     MASKED,
@@ -173,9 +174,8 @@ def test_compare_flags_every_source_and_keeps_the_real_values(tmp_path: Path) ->
     body = live(
         deployment_metadata=dict.fromkeys(("hf_token", "own", "top", "cli", "plain"), OTHER)
     )
-    found = compare(
-        deployment, body, sensitive=SensitivePolicy((parse_pattern("*.cli"),)).rule_for(deployment)
-    )
+    policy = SensitivePolicy((parse_pattern("*.cli"),))
+    found = judge(deployment, Fetched(body), sensitive=policy).differences
     assert [(d.path, d.sensitive, d.desired, d.live) for d in found] == [
         ("deployment_metadata.cli", True, SECRET, OTHER),
         ("deployment_metadata.hf_token", True, SECRET, OTHER),
@@ -185,11 +185,12 @@ def test_compare_flags_every_source_and_keeps_the_real_values(tmp_path: Path) ->
     ]
 
 
-def test_compare_without_a_run_rule_still_uses_the_deployments_own(tmp_path: Path) -> None:
-    deployment = desired(tmp_path, f"deployment_metadata: {{apiKey: {SECRET}}}")
-    deployment = replace(deployment, sensitive_paths=frozenset())
-    (diff,) = compare(deployment, live(deployment_metadata={"apiKey": OTHER}))
-    assert diff.sensitive
+def test_judging_without_a_run_policy_still_uses_the_deployments_own(tmp_path: Path) -> None:
+    deployment = desired(
+        tmp_path, "sensitive: [deployment_metadata.a]\ndeployment_metadata: {apiKey: x, a: y}"
+    )
+    body = live(deployment_metadata={"apiKey": OTHER, "a": OTHER})
+    assert [d.sensitive for d in judge(deployment, Fetched(body)).differences] == [True, True]
 
 
 def test_env_values_are_masked_through_sensitive_paths(tmp_path: Path) -> None:
@@ -198,7 +199,8 @@ def test_env_values_are_masked_through_sensitive_paths(tmp_path: Path) -> None:
     deployment = replace(
         deployment, sensitive_paths=frozenset({("model_creation_parameters", "endpoint")})
     )
-    (diff,) = compare(deployment, live(model_creation_parameters={"endpoint": OTHER}))
+    body = live(model_creation_parameters={"endpoint": OTHER})
+    (diff,) = judge(deployment, Fetched(body)).differences
     assert diff.sensitive
 
 
@@ -370,8 +372,7 @@ def test_declared_values_are_hashed_where_the_snapshot_holds_digests(tmp_path: P
         == body["deployment_metadata"]["hf_token"]
     )
     assert deployment.fields["deployment_metadata"]["hf_token"] == SECRET  # not changed in place
-    rule = replace(SensitivePolicy().rule_for(deployment), paths=paths, declared=deployment.fields)
-    (diff,) = compare(compared, body, sensitive=rule)
+    (diff,) = judge(deployment, Fetched(recorded), sensitive=SensitivePolicy(salt=SALT)).differences
     assert (diff.path, diff.sensitive) == ("deployment_metadata.hooks", True)
     assert diff.desired == [{"secret": OTHER}]  # the declared value, for --show-sensitive
 
@@ -385,9 +386,9 @@ def test_a_defaulted_vendor_field_hashes_its_default(tmp_path: Path) -> None:
         recorded = hash_body(
             live(vendor_configuration={"vendor": "LAUNCH", "max_workers": workers}), rule, SALT
         )
-        compared, body, paths = hash_declared(deployment, recorded, SALT)
-        found = compare(compared, body, sensitive=replace(rule, paths=paths))
-        assert tuple(d.path for d in found) == expected
+        policy = SensitivePolicy(rule.patterns, SALT)
+        found = judge(deployment, Fetched(recorded), sensitive=policy).differences
+        assert tuple((d.path, d.sensitive) for d in found) == tuple((p, True) for p in expected)
 
 
 def test_as_manifest_bodies_leave_sensitive_values_out() -> None:
