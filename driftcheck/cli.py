@@ -106,6 +106,7 @@ class HttpOptions:
     ca_bundle: str | None
     page_size: int
     allow_insecure_http: bool
+    max_rps: int | None = None
 
 
 def http_options(func: F) -> F:
@@ -175,6 +176,12 @@ def http_options(func: F) -> F:
             is_flag=True,
             help="Allow plain http:// to a host other than loopback (sends the key unencrypted).",
         ),
+        click.option(
+            "--max-rps",
+            type=click.IntRange(min=1),
+            default=None,
+            help="At most N requests start in any one-second window (all workers).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -212,6 +219,7 @@ def build_http_settings(options: HttpOptions) -> Any:
         ca_bundle=options.ca_bundle,
         allow_insecure_http=options.allow_insecure_http,
         page_size=options.page_size,
+        max_rps=options.max_rps,
     )
 
 
