@@ -135,7 +135,7 @@ def http_options(func: F) -> F:
             type=click.FloatRange(min=0, min_open=True),
             default=30.0,
             show_default=True,
-            help="Seconds per request.",
+            help="Seconds per request attempt, connect to last body byte.",
         ),
         click.option(
             "--retries",

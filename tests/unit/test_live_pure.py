@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from driftcheck.live.records import SourceError
 from driftcheck.live.redact import Redactor
 from driftcheck.live.retry import backoff_delay, retry_after, should_retry
 from driftcheck.live.settings import HttpSettings, check_settings
+from driftcheck.live.snapshot import SnapshotSource
 
 
 @pytest.mark.parametrize(
@@ -90,3 +92,13 @@ def test_redactor_masks_keys_and_values_and_escaped_spellings() -> None:
     parsed = parse_json(clean)
     assert redactor.body(parsed, clean) is parsed  # nothing to mask: not even walked
     assert redactor.text("HTTP 422: sk-secret-123") == "HTTP 422: ***"
+
+
+def test_snapshot_with_a_nan_is_refused_not_compared(tmp_path: Path) -> None:
+    snap = tmp_path / "snap.json"
+    snap.write_text(
+        '{"snapshot_version": 1, "deployments": [{"model_instance_id": "mi", '
+        '"deployment_id": "d", "http_status": 200, "body": {"x": NaN}}]}'
+    )
+    with pytest.raises(SourceError, match="NaN is not a JSON value"):
+        SnapshotSource(str(snap))
