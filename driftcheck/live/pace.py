@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 # A little more than one second: the server sees starts slightly later and unevenly (a new
 # connection's handshake delays one start, not the next), and must still count at most N in
 # any second of its own clock.
-WINDOW = 1.05
+WINDOW = 1.1
 
 
 class Pacer:

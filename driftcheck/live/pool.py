@@ -70,7 +70,9 @@ class ClientPool:
 
         A kept-alive connection the server closed before answering is reopened once without
         bothering the caller: httpcore notices a close that already arrived, this catches the
-        one that races with the request. Anything else is the caller's retry decision.
+        one that races with the request (the server's FIN, or its RST to a request on a socket
+        it closed, arrives after httpcore's check). Anything else is the caller's retry
+        decision.
         """
         index = min(range(len(self._load)), key=self._load.__getitem__, default=-1)
         if index < 0 or (self._load[index] and len(self._clients) < self._size):
@@ -97,10 +99,13 @@ class ClientPool:
                 await self._pacer.start()
                 try:
                     result, keep = await _within(timeout, exchange())
-                except httpx.RemoteProtocolError as exc:
-                    # h11's words for an orderly close before any response byte; a reset
-                    # (ReadError) is a fault the caller counts
-                    unanswered = "without sending a response" in str(exc)
+                except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+                    # Closed before any response byte: h11's words for an orderly close, or a
+                    # reset (the server's kernel answers a request on a socket it closed with
+                    # one). On a fresh connection that is a fault the caller counts.
+                    unanswered = not isinstance(exc, httpx.RemoteProtocolError) or (
+                        "without sending a response" in str(exc)
+                    )
                     if answered or not reused or not unanswered:
                         raise
                     continue

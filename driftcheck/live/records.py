@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from driftcheck.errors import DriftcheckError
 from driftcheck.result import ErrorInfo, ErrorKind
 
 Key = tuple[str, str]
@@ -61,7 +62,7 @@ class Collected:
     listing: Listing | None = None
 
 
-class SourceError(Exception):
+class SourceError(DriftcheckError):
     """The source cannot be used at all (bad settings, unreadable snapshot): exit 1."""
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from driftcheck import spec
 from driftcheck.live.routes import deployment_path
-from driftcheck.reporters.text import (
+from driftcheck.reporters._words import (
     MISSING_MESSAGE,
     error_message,
     format_value,

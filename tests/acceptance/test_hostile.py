@@ -332,3 +332,16 @@ def test_mistyped_account_id_never_reads_as_full_coverage(
     assert result.code == 1
     assert "the listing omits mi/d0" in result.stdout
     assert "Coverage" not in result.stdout
+
+
+def test_reset_on_a_reused_connection_is_reopened_but_on_a_fresh_one_counts(
+    emulator: Emulator, run_check: Any, manifest: Any
+) -> None:
+    for i in range(2):
+        emulator.put(make_deployment("mi", f"d{i}"))
+    emulator.script("mi", "d1", Reply(reset=True), Reply(reset=True))
+    args = ("--retries", "0", "--concurrency", "1", "--format", "json")
+    result = run_check(declare_many(manifest, 2), *args)
+    # d0 on a new connection; d1 reset on the reused one (free), then reset on a fresh one
+    assert [d["status"] for d in deployments(result)] == ["in_sync", "error"]
+    assert len(emulator.requests) == 3
