@@ -34,13 +34,16 @@ class Pacer:
         self._starts: deque[float] = deque(maxlen=rate or 1)
         self._paused_until = float("-inf")
         self._lock: asyncio.Lock | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
         """Wait until a request may start, and count it as started."""
         if self._rate is None and self._clock() >= self._paused_until:
             return  # the common case costs no lock
-        if self._lock is None:
-            self._lock = asyncio.Lock()
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._loop is not loop:
+            # a lock belongs to one event loop; a run may collect more than once (--wait)
+            self._lock, self._loop = asyncio.Lock(), loop
         async with self._lock:  # starts leave in order: no worker overtakes a waiting one
             while True:
                 now = self._clock()

@@ -18,6 +18,7 @@ class FakeTime:
     async def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += seconds
+        await asyncio.sleep(0)  # let the other workers queue up on the pacer, as in a run
 
 
 def run_starts(pacer: Pacer, time: FakeTime, count: int, workers: int) -> list[float]:
@@ -60,3 +61,15 @@ def test_a_pause_holds_every_start_until_it_ends() -> None:
     pacer.pause(1.0)  # a shorter pause never shortens a longer one
     starts = run_starts(pacer, time, 3, 3)
     assert starts == [102.5] * 3
+
+
+def test_one_pacer_serves_several_event_loops() -> None:
+    # --wait collects again in a new asyncio.run; the window carries over, the lock must not
+    time = FakeTime()
+    pacer = Pacer(2, clock=time.clock, sleep=time.sleep)
+    first = run_starts(pacer, time, 6, 3)
+    second = run_starts(pacer, time, 6, 3)
+    starts = first + second
+    assert len(starts) == 12
+    for start in starts:
+        assert sum(1 for s in starts if start <= s < start + WINDOW) <= 2
