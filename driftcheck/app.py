@@ -16,7 +16,7 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import click
 
@@ -37,6 +37,9 @@ from driftcheck.output import (
     write_stdout,
 )
 from driftcheck.result import EXIT_ERROR, FailOn, RunResult, format_timestamp
+
+if TYPE_CHECKING:
+    from driftcheck.gate import GateRequest
 
 DEFAULT_PATH = "manifests"
 MIN_KEY_LENGTH = 8
@@ -71,6 +74,7 @@ class CheckOptions:
     ignore_file: str | None = None
     progress: Progress | None = None
     step_summary: str | None = None  # $GITHUB_STEP_SUMMARY
+    gate: GateRequest | None = None  # --wait, --changed-since, --all
 
 
 @dataclass(frozen=True)
@@ -162,11 +166,23 @@ def run_check(options: CheckOptions) -> int:
     for target in options.reports:
         refuse_overwriting(f"--report {target.format}={target.path}", target.path, inputs)
     baseline = load_baseline(options.baseline) if options.baseline else None
+    # the wait line goes where the progress line goes: a terminal's stderr, not CI logs
+    gate = (
+        options.gate.prepare(options.paths or (DEFAULT_PATH,), options.progress is not None)
+        if options.gate is not None
+        else None
+    )
     source: LiveSource
     if options.live_from:
         source = SnapshotSource(options.live_from)
     else:
         source = api_source(options.http, options.api_key)
+    if gate is not None:
+        from driftcheck import gate as release_gate
+
+        with importing_in_background("deepdiff"):
+            result = release_gate.run(desired, source, rules, options, gate, baseline)
+        return emit(result, options, step_summary)
     with importing_in_background("deepdiff"):
         result = engine.check(
             desired,
