@@ -98,6 +98,12 @@ def _vendor_trees(
         )
     vendor = declared["vendor"]
     live_vendor = _live_vendor(actual, vendor)
+    if live_vendor is None:
+        # The API sent no vendor, and its fields do not fit the declared one: report what was
+        # sent (nothing), never a vendor driftcheck guessed as if the API had said it.
+        return Difference(
+            f"{_VC}.vendor", DiffKind.MISSING_LIVE, vendor, None, desired.line_for((_VC, "vendor"))
+        )
     if live_vendor != vendor:
         return Difference(
             f"{_VC}.vendor",
@@ -127,13 +133,13 @@ def _vendor_trees(
 
 
 def _live_vendor(actual: dict[str, Any], declared: str) -> Any:
-    """The live vendor; when the API leaves it out, the declared one unless the live fields
-    can only belong to LLMENGINE."""
+    """The live vendor; when the API leaves it out, the declared one, or None when the live
+    fields can only belong to LLMENGINE (a LAUNCH declaration cannot match them)."""
     vendor = actual.get("vendor")
     if vendor is not None:
         return vendor
     if declared == spec.LAUNCH and any(actual.get(f) is not None for f in _LLMENGINE_ONLY):
-        return spec.LLMENGINE
+        return None
     return declared
 
 
