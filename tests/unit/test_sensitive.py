@@ -398,3 +398,18 @@ def test_as_manifest_bodies_leave_sensitive_values_out() -> None:
     stripped, removed = strip_body(body, snapshot_rule(None, SensitivePolicy()))
     assert stripped == live(deployment_metadata={"owner": "team"})
     assert removed == [("deployment_metadata", "hf_token"), ("deployment_metadata", "hooks")]
+
+
+def test_a_quoted_pattern_segment_names_a_key_with_a_dot(tmp_path: Path) -> None:
+    deployment = desired(
+        tmp_path,
+        "sensitive: ['deployment_metadata.\"db.url\"']\n"
+        f'deployment_metadata: {{"db.url": {SECRET}, "db": {{url: plain}}}}',
+    )
+    body = live(deployment_metadata={"db.url": OTHER, "db": {"url": "other"}})
+    found = judge(deployment, Fetched(body)).differences
+    # both spell "deployment_metadata.db.url"; only the key with the dot is sensitive
+    assert {d.segments: d.sensitive for d in found} == {
+        ("deployment_metadata", "db", "url"): False,
+        ("deployment_metadata", "db.url"): True,
+    }
