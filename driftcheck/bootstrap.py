@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from driftcheck import spec
-from driftcheck.fetch import Failed, Fetched, NotFound, Outcome
+from driftcheck.live.records import Failed, Fetched, NotFound, Outcome
 from driftcheck.manifest.models import KINDS
 from driftcheck.manifest.yaml import MAX_DEPTH, reads_as_string
 from driftcheck.normalize import normalize_value, parse_quantity, same

@@ -14,7 +14,8 @@
 
 from __future__ import annotations
 
-from driftcheck.manifest.desired import DesiredDeployment, DesiredState, ManifestError, Problem
+from driftcheck.errors import Problem
+from driftcheck.manifest.desired import DesiredDeployment, DesiredState, ManifestError
 from driftcheck.manifest.environments import Environment, SelectionError
 from driftcheck.manifest.load import MANIFEST_SUFFIXES, discover
 from driftcheck.manifest.models import (

@@ -7,26 +7,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from driftcheck import spec
+from driftcheck.errors import DriftcheckError, Problem
 from driftcheck.normalize import IgnorePattern
 
 
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    line: int
-    column: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.message}"
-
-
-class ManifestError(Exception):
+class ManifestError(DriftcheckError):
     """Every problem found in the manifests, reported together."""
 
+    headline_prefix = "driftcheck: "
+
     def __init__(self, problems: Sequence[Problem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
+        count = len(problems)
+        plural = "s" if count != 1 else ""
+        super().__init__(f"{count} manifest problem{plural}; nothing was checked", problems)
         self.problems = tuple(problems)
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from driftcheck.manifest.desired import Problem
+from driftcheck.errors import Problem
 from driftcheck.manifest.interpolate import VAR_NAME, Origin, Place, Variable
 from driftcheck.manifest.messages import close_match, describe, suggest
 from driftcheck.manifest.yaml import Document

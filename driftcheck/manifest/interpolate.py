@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from driftcheck.manifest.desired import Problem
+from driftcheck.errors import Problem
 from driftcheck.manifest.messages import close_match, describe
 from driftcheck.manifest.yaml import Document, Path
 

@@ -11,8 +11,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from driftcheck import spec
+from driftcheck.errors import Problem
 from driftcheck.manifest import yaml
-from driftcheck.manifest.desired import DesiredDeployment, Problem
+from driftcheck.manifest.desired import DesiredDeployment
 from driftcheck.manifest.effective import Effective
 from driftcheck.manifest.interpolate import Origin
 from driftcheck.manifest.messages import describe, dotted, explain

@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from driftcheck.errors import DriftcheckError
+
 Position = tuple[int, int]
 
 CORE = "tag:yaml.org,2002:"
@@ -18,12 +20,11 @@ _SCALAR_TAGS = {CORE + t for t in ("str", "int", "float", "bool", "null", "times
 MERGE_TAG = CORE + "merge"
 
 
-class YamlError(Exception):
+class YamlError(DriftcheckError):
     """A document that cannot be loaded; ``line``/``column`` are 1-based."""
 
     def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
         super().__init__(message)
-        self.message = message
         self.line = line
         self.column = column
 

@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from driftcheck.manifest.desired import DesiredDeployment, DesiredState, ManifestError, Problem
+from driftcheck.errors import Problem
+from driftcheck.manifest.desired import DesiredDeployment, DesiredState, ManifestError
 from driftcheck.manifest.effective import build
 from driftcheck.manifest.environments import (
     ENVIRONMENTS,
