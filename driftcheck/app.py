@@ -26,7 +26,7 @@ from driftcheck.live.api import ApiSource
 from driftcheck.live.records import Failed, Fetched, ListScope, LiveSource, Outcome, Progress
 from driftcheck.live.settings import HttpSettings
 from driftcheck.live.snapshot import SnapshotSource
-from driftcheck.manifest import DesiredState, load_manifests
+from driftcheck.manifest import DesiredState, LoadedSet, Selection, load_set
 from driftcheck.normalize import IgnorePattern
 from driftcheck.output import ReportTarget, append_step_summary, write_text
 from driftcheck.result import EXIT_ERROR, FailOn, RunResult, format_timestamp
@@ -62,6 +62,7 @@ class CheckOptions:
     ignore_file: str | None = None
     progress: Progress | None = None
     step_summary: str | None = None  # $GITHUB_STEP_SUMMARY
+    selection: Selection = field(default_factory=Selection)  # --env, --var, ${env:} values
 
 
 @dataclass(frozen=True)
@@ -74,11 +75,13 @@ class SnapshotOptions:
     http: HttpSettings
     api_key: ApiKey
     progress: Progress | None = None
+    selection: Selection = field(default_factory=Selection)
 
 
-def load_desired(paths: Sequence[str]) -> DesiredState:
-    """Every manifest under ``paths`` (default ``manifests/``); ManifestError lists problems."""
-    return load_manifests(paths or (DEFAULT_PATH,))
+def load_desired(paths: Sequence[str], selection: Selection) -> LoadedSet:
+    """Every manifest under ``paths`` (default ``manifests/``) for the selected environments;
+    ManifestError lists problems, SelectionError says what --env/--var do not fit."""
+    return load_set(paths or (DEFAULT_PATH,), selection)
 
 
 def read_api_key(key: ApiKey) -> str:
@@ -123,9 +126,11 @@ def fail(message: str) -> int:
 def run_check(options: CheckOptions) -> int:
     from driftcheck import engine
     from driftcheck.baseline import load_baseline
+    from driftcheck.envrun import check_snapshot_environment, desired_of, http_for, source_for
     from driftcheck.ignorefile import default_ignore_files, parse_ignore_files
 
-    desired = load_desired(options.paths)
+    loaded = load_desired(options.paths, options.selection)
+    desired = desired_of(loaded)
     # Everything that can be wrong locally is found before the first request: the baseline
     # may even be the file that --report json= is about to overwrite.
     ignore_files = (
@@ -138,8 +143,11 @@ def run_check(options: CheckOptions) -> int:
     source: LiveSource
     if options.live_from:
         source = SnapshotSource(options.live_from)
+        check_snapshot_environment(loaded, options.live_from)
     else:
-        source = api_source(options.http, options.api_key)
+        source = source_for(
+            loaded, lambda env: api_source(http_for(options.http, env), options.api_key)
+        )
     with importing_in_background("deepdiff"):
         result = engine.check(
             desired,
@@ -185,13 +193,21 @@ def emit(result: RunResult, options: CheckOptions) -> int:
 # validate
 
 
-def run_validate(paths: tuple[str, ...]) -> int:
-    desired = load_desired(paths)
-    count = len(desired.deployments)
-    files = len(desired.files)
+def run_validate(paths: tuple[str, ...], selection: Selection | None = None) -> int:
+    """Without --env, every environment of the set is validated."""
+    selection = replace(selection or Selection(), every_by_default=True)
+    loaded = load_desired(paths, selection)
+    count = len(loaded.deployments)
+    files = len(loaded.files)
+    named = [state for state in loaded.states if state.name is not None]
+    per_environment = (
+        " (" + ", ".join(f"{s.name}: {len(s.desired.deployments)}" for s in named) + ")"
+        if named
+        else ""
+    )
     click.echo(
         f"ok: {count} deployment{'s' if count != 1 else ''} in "
-        f"{files} manifest{'s' if files != 1 else ''}"
+        f"{files} manifest{'s' if files != 1 else ''}{per_environment}"
     )
     return 0
 
@@ -201,14 +217,18 @@ def run_validate(paths: tuple[str, ...]) -> int:
 
 
 def run_snapshot(options: SnapshotOptions) -> int:
+    from driftcheck.envrun import ENVIRONMENT_KEY, http_for, single_environment
     from driftcheck.live.snapshot import snapshot_document
 
     scope = options.scope
+    environment = None
     if options.record_all and not options.paths and not os.path.exists(DEFAULT_PATH):
         desired = DesiredState(())
     else:
-        desired = load_desired(options.paths)
-    source = api_source(options.http, options.api_key)
+        loaded = load_desired(options.paths, options.selection)
+        environment = single_environment(loaded, "snapshot")
+        desired = loaded.states[0].desired
+    source = api_source(http_for(options.http, environment), options.api_key)
     keys = [d.key for d in desired.deployments]
     captured = format_timestamp(dt.datetime.now(dt.timezone.utc))
     collected = source.collect(keys, mode="get", scope=scope, progress=options.progress)
@@ -236,6 +256,8 @@ def run_snapshot(options: SnapshotOptions) -> int:
         document = snapshot_document(source.description, keys, outcomes, captured)
         if complete:
             document["all"] = True  # additive: --live-from can then look for unmanaged ones
+        if environment is not None:
+            document[ENVIRONMENT_KEY] = environment.name  # additive: --live-from checks it
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     output = options.output
     if output == "-":

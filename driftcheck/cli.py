@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from driftcheck import __version__
+from driftcheck.envoptions import env_options, selection
 from driftcheck.errors import DriftcheckError
 from driftcheck.options import (
     http_options,
@@ -181,6 +182,7 @@ def main() -> None:
     help="gitignore-style 'mi/dep path.pattern' lines (default: .driftignore beside the "
     "manifests, when present).",
 )
+@env_options
 @http_options
 def check(
     paths: tuple[str, ...],
@@ -205,6 +207,7 @@ def check(
     """
     from driftcheck.app import CheckOptions, run_check
 
+    chosen = selection(kwargs, os.environ)
     http, key = http_settings(kwargs, os.environ.get("SGP_API_KEY", ""))
     options = CheckOptions(
         paths=paths,
@@ -224,6 +227,7 @@ def check(
         ignore_file=ignore_file,
         progress=progress_for(sys.stderr, os.environ),
         step_summary=os.environ.get("GITHUB_STEP_SUMMARY") or None,
+        selection=chosen,
     )
     return run_check(options)
 
@@ -234,11 +238,14 @@ def check(
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-def validate(paths: tuple[str, ...]) -> int:
-    """Check manifests offline: every problem with file:line:column. Exit 0 or 1."""
+@env_options
+def validate(paths: tuple[str, ...], **kwargs: Any) -> int:
+    """Check manifests offline: every problem with file:line:column. Exit 0 or 1.
+
+    Without --env, every environment of the set is validated."""
     from driftcheck.app import run_validate
 
-    return run_validate(paths)
+    return run_validate(paths, selection(kwargs, os.environ))
 
 
 @cli.command()
@@ -283,6 +290,7 @@ def schema() -> int:
     is_flag=True,
     help="Write a manifest v1 that checks in sync against the recorded state instead.",
 )
+@env_options
 @http_options
 def snapshot(
     paths: tuple[str, ...],
@@ -305,6 +313,7 @@ def snapshot(
         problem = unwritable(output)
         if problem:
             raise click.BadParameter(problem, param_hint="'--output'")
+    chosen = selection(kwargs, os.environ)
     http, key = http_settings(kwargs, os.environ.get("SGP_API_KEY", ""))
     options = SnapshotOptions(
         paths=paths,
@@ -315,6 +324,7 @@ def snapshot(
         http=http,
         api_key=key,
         progress=progress_for(sys.stderr, os.environ),
+        selection=chosen,
     )
     return run_snapshot(options)
 

@@ -110,7 +110,14 @@ def _vendor_trees(
     declared: dict[str, Any] = desired.fields[_VC]
     actual = live.get(_VC)
     if actual is None:
-        return Difference(_VC, DiffKind.MISSING_LIVE, declared, None, desired.line_for((_VC,)))
+        return Difference(
+            _VC,
+            DiffKind.MISSING_LIVE,
+            declared,
+            None,
+            desired.line_for((_VC,)),
+            file=desired.file_for((_VC,)),
+        )
     vendor = declared["vendor"]
     live_vendor = _live_vendor(actual, vendor)
     if live_vendor != vendor:
@@ -120,6 +127,7 @@ def _vendor_trees(
             vendor,
             live_vendor,
             desired.line_for((_VC, "vendor")),
+            file=desired.file_for((_VC, "vendor")),
         )
     wanted: dict[str, Any] = {}
     found: dict[str, Any] = {}
@@ -196,6 +204,7 @@ def _deepdiff(
                 desired=None if kind is DiffKind.EXTRA_LIVE else _raw(desired.fields, path),
                 live=None if kind is DiffKind.MISSING_LIVE else _raw(live, path),
                 line=desired.line_for(path),
+                file=desired.file_for(path),
             ),
         )
         for path, kind in found.items()

@@ -57,6 +57,8 @@ class Difference:
     desired: Any
     live: Any
     line: int
+    # with environments: the file of ``line`` (an override, the base, or a `vars` entry)
+    file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class DeploymentResult:
     differences: tuple[Difference, ...] = ()
     error: ErrorInfo | None = None
     declared_vendor: str | None = None  # lets a remediation preview name the vendor
+    environment: str | None = None  # with environments: which one this deployment was in
 
     @property
     def key(self) -> str:

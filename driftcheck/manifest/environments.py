@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from driftcheck.errors import Problem
+from driftcheck.errors import DriftcheckError, Problem
 from driftcheck.manifest.interpolate import VAR_NAME, Origin, Place, Variable
 from driftcheck.manifest.messages import close_match, describe, suggest
 from driftcheck.manifest.yaml import Document
@@ -29,8 +29,8 @@ class Environment:
     variables: dict[str, Variable] = field(default_factory=dict)
 
 
-class SelectionError(Exception):
-    """``--env`` does not fit the set: a usage error (exit 1), not a manifest problem."""
+class SelectionError(DriftcheckError):
+    """``--env`` or ``--var`` do not fit the set: a usage error (exit 1), nothing checked."""
 
 
 def definitions(

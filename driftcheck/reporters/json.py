@@ -75,6 +75,8 @@ def _deployment(deployment: DeploymentResult, marks: Marks | None) -> dict[str, 
         ],
         "error": _error(deployment.error),
     }
+    if deployment.environment is not None:
+        data["environment"] = deployment.environment  # additive: only with environments
     data.update(mark_fields(marks.of_deployment(deployment) if marks else None))
     return data
 
@@ -92,13 +94,16 @@ def _unmanaged(entry: UnmanagedDeployment, marks: Marks | None) -> dict[str, Any
 
 
 def _difference(diff: Difference) -> dict[str, Any]:
-    return {
+    data = {
         "path": diff.path,
         "kind": diff.kind.value,
         "desired": jsonable(diff.desired),
         "live": jsonable(diff.live),
         "line": diff.line,
     }
+    if diff.file is not None:
+        data["file"] = diff.file  # additive: with environments, the file of `line`
+    return data
 
 
 def _error(error: ErrorInfo | None) -> dict[str, Any] | None:
