@@ -259,6 +259,19 @@ def schema() -> int:
     return 0
 
 
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@env_options
+def render(paths: tuple[str, ...], **kwargs: Any) -> int:
+    """Print one environment's effective manifest (plain manifest v1), each value with a
+    '# file:line' comment saying where it came from."""
+    from driftcheck.app import DEFAULT_PATH
+    from driftcheck.manifest.render import render_paths
+
+    click.echo(render_paths(paths or (DEFAULT_PATH,), selection(kwargs, os.environ)), nl=False)
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------
 # snapshot
 

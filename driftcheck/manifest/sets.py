@@ -15,7 +15,7 @@ from typing import Any
 
 from driftcheck.errors import Problem
 from driftcheck.manifest.desired import DesiredDeployment, DesiredState, ManifestError
-from driftcheck.manifest.effective import build
+from driftcheck.manifest.effective import Effective, build
 from driftcheck.manifest.environments import (
     ENVIRONMENTS,
     Environment,
@@ -80,15 +80,7 @@ def load_set(paths: Iterable[str], selection: Selection) -> LoadedSet:
 
     Raises :class:`ManifestError` (every problem) or :class:`SelectionError` (``--env`` or
     ``--var`` that do not fit the set)."""
-    files, problems = discover(paths)
-    memo = ScalarMemo()  # one load: spellings repeat across the files of a set
-    documents: list[tuple[str, Document]] = []
-    for name in files:
-        document = read_document(name, memo)
-        if isinstance(document, Problem):
-            problems.append(document)
-        else:
-            documents.append((name, document))
+    files, documents, problems = _read(paths)
     defined, found = definitions(documents)
     problems.extend(found)
     try:
@@ -116,6 +108,42 @@ def load_set(paths: Iterable[str], selection: Selection) -> LoadedSet:
         raise ManifestError(list(dict.fromkeys(problems)))
     _check_unused_vars(selection, defined, used)
     return LoadedSet(tuple(states), tuple(files), defined)
+
+
+def effective_set(paths: Iterable[str], selection: Selection) -> tuple[str | None, list[Effective]]:
+    """The one selected environment's files as plain manifests with origins (``render``);
+    the set is validated first, so every problem is reported as by ``load_set``."""
+    loaded = load_set(paths, selection)
+    if len(loaded.states) > 1:
+        names = ", ".join(str(state.name) for state in loaded.states)
+        raise SelectionError(
+            f"render prints one environment: choose one with --env NAME (selected: {names})"
+        )
+    environment = loaded.states[0].environment
+    _, documents, _ = _read(paths)
+    resolver = _resolver(environment, selection)
+    effective = [build(name, document, environment, resolver) for name, document in documents]
+    return loaded.states[0].name, effective
+
+
+def _read(paths: Iterable[str]) -> tuple[list[str], list[tuple[str, Document]], list[Problem]]:
+    files, problems = discover(paths)
+    memo = ScalarMemo()  # one load: spellings repeat across the files of a set
+    documents: list[tuple[str, Document]] = []
+    for name in files:
+        document = read_document(name, memo)
+        if isinstance(document, Problem):
+            problems.append(document)
+        else:
+            documents.append((name, document))
+    return files, documents, problems
+
+
+def _resolver(environment: Environment | None, selection: Selection) -> Interpolator:
+    variables = dict(environment.variables) if environment is not None else {}
+    for var, value in selection.variables.items():
+        variables[var] = Variable(var, value, Origin("--var", 0, 0, f"--var {var}"))
+    return Interpolator(variables, selection.process_env, environment.name if environment else None)
 
 
 def _shape_problems(
@@ -148,12 +176,7 @@ def _load_environment(
     environment: Environment | None,
     selection: Selection,
 ) -> tuple[EnvironmentState, list[Problem], set[str]]:
-    variables = dict(environment.variables) if environment is not None else {}
-    for var, value in selection.variables.items():
-        variables[var] = Variable(var, value, Origin("--var", 0, 0, f"--var {var}"))
-    resolver = Interpolator(
-        variables, selection.process_env, environment.name if environment else None
-    )
+    resolver = _resolver(environment, selection)
     deployments: list[DesiredDeployment] = []
     problems: list[Problem] = []
     unmanaged_ignore: list[str] = []
