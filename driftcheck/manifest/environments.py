@@ -11,11 +11,12 @@ from typing import Any
 from driftcheck.errors import DriftcheckError, Problem
 from driftcheck.manifest.interpolate import VAR_NAME, Origin, Place, Variable
 from driftcheck.manifest.messages import close_match, describe, suggest
+from driftcheck.manifest.schema import ENVIRONMENT_NAME
 from driftcheck.manifest.yaml import Document
 
 ENVIRONMENTS = "environments"
 ALL = "all"
-NAME = re.compile(r"[a-z][a-z0-9_-]*\Z")
+NAME = re.compile(ENVIRONMENT_NAME)
 ENVIRONMENT_KEYS = ("account_id", "base_url", "vars")
 IDS = ("model_instance_id", "deployment_id")
 
@@ -55,7 +56,7 @@ def definitions(
             continue
         for name, entry in block.items():
             place = top.child(name) if isinstance(name, str) else top
-            if not isinstance(name, str) or not NAME.match(name):
+            if not isinstance(name, str) or not NAME.fullmatch(name):
                 problems.append(
                     _at(place, f"environment name {name!r} must match [a-z][a-z0-9_-]*")
                 )
