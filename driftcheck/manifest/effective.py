@@ -33,6 +33,8 @@ class Effective:
     sensitive: set[Path] = field(default_factory=set)
     # lines of values that could not be resolved: their problem is already reported
     unresolved: set[tuple[str, int]] = field(default_factory=set)
+    # the file's index of each effective deployment (a deployment absent here is left out)
+    indices: list[int] = field(default_factory=list)
 
     def document(self) -> Document:
         locations = {path: (o.line, o.column) for path, o in self.origins.items()}
@@ -67,6 +69,7 @@ def build(
                 )
                 if merged is not _ABSENT:
                     items.append(merged)
+                    out.indices.append(index)
             result[key] = items
         else:
             result[key] = _emit(value, place, (key,), out, resolver)

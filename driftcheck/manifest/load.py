@@ -87,6 +87,12 @@ def validate(
 
     def problem(path: tuple[str | int, ...], message: str) -> Problem:
         line, column = document.position(path)
+        if effective is not None and len(path) > 1 and path[0] == "deployments":
+            # a message names the deployment by its index in the file, not in the environment
+            index = path[1]
+            if isinstance(index, int) and index < len(effective.indices):
+                original = f"deployments[{effective.indices[index]}]"
+                message = message.replace(f"deployments[{index}]", original)
         return Problem(_file_of(path, origins, name), line, column, message)
 
     if data is None:
