@@ -73,6 +73,8 @@ def build(
             result[key] = items
         else:
             result[key] = _emit(value, place, (key,), out, resolver)
+    if ENVIRONMENTS in data and "deployments" not in data:
+        result["deployments"] = []  # a file may only define environments
     out.data = result
     return out
 

@@ -465,3 +465,24 @@ def test_a_set_without_environments_is_unchanged(
         1,
         "driftcheck: error: --env prod: the manifests define no environments\n",
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The bundled example
+
+
+def test_the_bundled_example_checks_staging_offline() -> None:
+    root = Path(__file__).resolve().parents[2]
+    example = root / "manifests" / "environments"
+    snapshot = example / "staging.snapshot.json"
+    result = invoke(["check", str(example), "--env", "staging", "--live-from", str(snapshot)], {})
+    assert (result.code, result.stdout) == (
+        2,
+        "Environment staging:\n"
+        "~ chat-70b (mi_chat_stg/dep_chat_stg) drifted\n"
+        "    ~ vendor_configuration.max_workers: 1 -> 2\n"
+        "\n"
+        "1 deployment: 0 in sync, 1 drifted, 0 missing, 0 errors.\n",
+    )
+    validated = invoke(["validate", str(example)], {})
+    assert validated.stdout == "ok: 3 deployments in 2 manifests (prod: 2, staging: 1)\n"
