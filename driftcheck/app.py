@@ -249,8 +249,16 @@ def run_snapshot(options: SnapshotOptions) -> int:
     if options.as_manifest:
         from driftcheck.bootstrap import manifest_from_outcomes
 
+        declared_here = keys[: len(desired.deployments)] if environment else []
         text = manifest_from_outcomes(
-            keys, outcomes, source=source.description, captured_at=captured
+            keys,
+            outcomes,
+            source=source.description,
+            captured_at=captured,
+            environment=environment.name if environment else None,
+            # into an environment of an existing set: what the set declares there already
+            # would be a duplicate
+            skip=[(mi, dep, "already declared in the set") for mi, dep in declared_here],
         )
     else:
         document = snapshot_document(source.description, keys, outcomes, captured)

@@ -486,3 +486,39 @@ def test_the_bundled_example_checks_staging_offline() -> None:
     )
     validated = invoke(["validate", str(example)], {})
     assert validated.stdout == "ok: 3 deployments in 2 manifests (prod: 2, staging: 1)\n"
+
+
+def test_snapshot_as_manifest_writes_into_an_environment_of_the_set(
+    manifests: Path, prod: Emulator, staging: Emulator
+) -> None:
+    live = make_deployment(
+        "mi_p",
+        "dep_new",
+        name="adopted",
+        deployment_metadata={"template": "${kept}"},
+        account_id="acc_prod",  # the account-wide listing is prod's account
+    )
+    prod.put(live)
+    staging.put(make_deployment("mi_s", "dep_elsewhere"))  # another account: not recorded
+    adopted = manifests / "adopted.yaml"
+    result = run(
+        "snapshot", "--env", "prod", "--all", "--as-manifest", str(manifests), "-o", str(adopted)
+    )
+    assert result.code == 0, result.stderr
+    text = adopted.read_text()
+    assert "# environment: prod" in text
+    assert "#   mi_p/dep_p: already declared in the set" in text
+    assert "template: $${kept}" in text
+    declared = yaml.safe_load(text)["deployments"]
+    assert [d["environments"] for d in declared] == [
+        {"prod": {"model_instance_id": "mi_p", "deployment_id": "dep_new"}}
+    ]
+    assert staging.requests == []
+    # the file joins the set: prod now covers the adopted deployment, in sync
+    again = check(manifests, "--env", "prod", "--format", "json")
+    assert again.code == 0, again.stdout + again.stderr
+    assert [d["deployment_id"] for d in report(again)["deployments"]] == [
+        "dep_new",
+        "dep_p",
+        "dep_only",
+    ]

@@ -283,3 +283,22 @@ def test_the_schema_accepts_environments_and_references(tmp_path: Path) -> None:
     assert list(validator.iter_errors(no_ids)) != []
     bad_entry = yaml.safe_load(ONE.replace("        deployment_id: dep\n", ""))
     assert list(validator.iter_errors(bad_entry)) != []
+
+
+def test_as_manifest_escapes_references_in_live_values(tmp_path: Path) -> None:
+    from driftcheck.bootstrap import manifest_from_bodies
+    from driftcheck.engine import judge
+    from driftcheck.live.records import Fetched
+    from driftcheck.result import Status
+    from tests.emulator import make_deployment
+
+    body = make_deployment("mi", "dep", name="${name}", deployment_metadata={"t": "a${b}c"})
+    keyed = make_deployment("mi", "dep2", deployment_metadata={"${k}": 1})
+    text = manifest_from_bodies(
+        [("mi", "dep", body), ("mi", "dep2", keyed)], source="s", captured_at="c"
+    )
+    assert "# mi/dep2: deployment_metadata left out: a key holds '${'" in text
+    path = write(tmp_path, "adopted.yaml", text)
+    declared = {d.key: d for d in load_manifests([str(path)], process_env={}).deployments}
+    assert declared[("mi", "dep")].fields["deployment_metadata"] == {"t": "a${b}c"}
+    assert judge(declared[("mi", "dep")], Fetched(body)).status is Status.IN_SYNC
