@@ -80,7 +80,8 @@ def load_set(paths: Iterable[str], selection: Selection) -> LoadedSet:
 
     Raises :class:`ManifestError` (every problem) or :class:`SelectionError` (``--env`` or
     ``--var`` that do not fit the set)."""
-    files, documents, problems = _read(paths)
+    files, entries, problems = _read(paths)
+    documents = [(name, doc) for name, doc in entries if isinstance(doc, Document)]
     defined, found = definitions(documents)
     problems.extend(found)
     try:
@@ -89,8 +90,9 @@ def load_set(paths: Iterable[str], selection: Selection) -> LoadedSet:
         else:
             names = select(selection.environments, defined)
     except SelectionError:
-        if problems:
-            raise ManifestError(problems) from None
+        unreadable = [doc for _, doc in entries if isinstance(doc, Problem)]
+        if problems or unreadable:  # a broken set first: it may be why the names are wrong
+            raise ManifestError([*problems, *unreadable]) from None
         raise
     for name, document in documents:
         problems.extend(_shape_problems(name, document, defined))
@@ -100,7 +102,7 @@ def load_set(paths: Iterable[str], selection: Selection) -> LoadedSet:
     used: set[str] = set()
     for env_name in names:
         environment = defined.get(env_name) if env_name is not None else None
-        state, env_problems, env_used = _load_environment(documents, environment, selection)
+        state, env_problems, env_used = _load_environment(entries, environment, selection)
         states.append(state)
         used |= env_used
         problems.extend(env_problems)
@@ -120,23 +122,23 @@ def effective_set(paths: Iterable[str], selection: Selection) -> tuple[str | Non
             f"render prints one environment: choose one with --env NAME (selected: {names})"
         )
     environment = loaded.states[0].environment
-    _, documents, _ = _read(paths)
+    _, entries, _ = _read(paths)
     resolver = _resolver(environment, selection)
-    effective = [build(name, document, environment, resolver) for name, document in documents]
+    effective = [
+        build(name, document, environment, resolver)
+        for name, document in entries
+        if isinstance(document, Document)
+    ]
     return loaded.states[0].name, effective
 
 
-def _read(paths: Iterable[str]) -> tuple[list[str], list[tuple[str, Document]], list[Problem]]:
+def _read(
+    paths: Iterable[str],
+) -> tuple[list[str], list[tuple[str, Document | Problem]], list[Problem]]:
+    """Every file of the set, read (or the problem reading it), in order; bad paths."""
     files, problems = discover(paths)
     memo = ScalarMemo()  # one load: spellings repeat across the files of a set
-    documents: list[tuple[str, Document]] = []
-    for name in files:
-        document = read_document(name, memo)
-        if isinstance(document, Problem):
-            problems.append(document)
-        else:
-            documents.append((name, document))
-    return files, documents, problems
+    return files, [(name, read_document(name, memo)) for name in files], problems
 
 
 def _resolver(environment: Environment | None, selection: Selection) -> Interpolator:
@@ -172,7 +174,7 @@ def _shape_problems(
 
 
 def _load_environment(
-    documents: list[tuple[str, Document]],
+    entries: list[tuple[str, Document | Problem]],
     environment: Environment | None,
     selection: Selection,
 ) -> tuple[EnvironmentState, list[Problem], set[str]]:
@@ -180,19 +182,22 @@ def _load_environment(
     deployments: list[DesiredDeployment] = []
     problems: list[Problem] = []
     unmanaged_ignore: list[str] = []
-    for name, document in documents:
+    for name, document in entries:
+        if isinstance(document, Problem):  # unreadable: reported in its place among the files
+            problems.append(document)
+            continue
+        before = len(resolver.problems)
         if environment is None and _plain(document):
             loaded, found = validate(name, document, unmanaged_ignore)
         else:
             effective = build(name, document, environment, resolver)
             loaded, found = validate(name, effective.document(), unmanaged_ignore, effective)
         deployments.extend(loaded)
-        problems.extend(found)
+        problems.extend([*resolver.problems[before:], *found])
     problems.extend(duplicates(deployments))
-    problems[:0] = resolver.problems
     desired = DesiredState(
         tuple(deployments),
-        tuple(name for name, _ in documents),
+        tuple(name for name, _ in entries),
         tuple(unmanaged_ignore),
         environment.name if environment else None,
     )
