@@ -13,7 +13,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from driftcheck.errors import DriftcheckError
-from driftcheck.live.records import Collected, Key, Listing, ListScope, LiveSource, Progress
+from driftcheck.live.records import (
+    Collected,
+    Key,
+    Listing,
+    ListScope,
+    LiveSource,
+    Outcome,
+    Progress,
+)
 from driftcheck.live.settings import HttpSettings
 from driftcheck.manifest import DesiredState, Environment, LoadedSet
 
@@ -42,7 +50,7 @@ def http_for(http: HttpSettings, environment: Environment | None) -> HttpSetting
 def source_for(loaded: LoadedSet, make: Callable[[Environment | None], LiveSource]) -> LiveSource:
     """One source per selected environment (built by ``make``), behind one ``collect``."""
     parts = [
-        (state.name, make(state.environment), len(state.desired.deployments))
+        (state.name, make(state.environment), [d.key for d in state.desired.deployments])
         for state in loaded.states
     ]
     if len(parts) == 1:
@@ -51,11 +59,20 @@ def source_for(loaded: LoadedSet, make: Callable[[Environment | None], LiveSourc
 
 
 class EnvironmentSources:
-    """Answers each environment's slice of the keys from that environment's source."""
+    """Answers each key from the source of the environment that declares it.
 
-    def __init__(self, parts: Sequence[tuple[str | None, LiveSource, int]]) -> None:
+    A key declared in several environments (the same ids in two accounts) goes to them in
+    order of appearance, so the full list of a run maps exactly; a re-check of a subset
+    (``--wait``) maps each key to the first environment that declares it.
+    """
+
+    def __init__(self, parts: Sequence[tuple[str | None, LiveSource, Sequence[Key]]]) -> None:
         self.parts = list(parts)
         self.description = ", ".join(f"{name}: {source.description}" for name, source, _ in parts)
+        self._homes: dict[Key, list[int]] = {}
+        for index, (_name, _source, keys) in enumerate(self.parts):
+            for key in keys:
+                self._homes.setdefault(key, []).append(index)
 
     def collect(
         self,
@@ -65,19 +82,27 @@ class EnvironmentSources:
         scope: ListScope | None = None,
         progress: Progress | None = None,
     ) -> Collected:
-        outcomes = []
+        wanted: list[list[tuple[int, Key]]] = [[] for _ in self.parts]
+        used: dict[Key, int] = {}
+        for position, key in enumerate(keys):
+            homes = self._homes.get(key) or [0]
+            seen = used.get(key, 0)
+            used[key] = seen + 1
+            wanted[homes[min(seen, len(homes) - 1)]].append((position, key))
+        outcomes: list[Outcome | None] = [None] * len(keys)
         listings: list[Listing] = []
-        start = 0
-        total = len(keys)
-        for _name, source, count in self.parts:
-            part = keys[start : start + count]
-            shown = _shifted(progress, start, total)
-            collected = source.collect(part, mode=mode, scope=scope, progress=shown)
-            outcomes.extend(collected.outcomes)
+        done = 0
+        for (_name, source, _declared), part in zip(self.parts, wanted, strict=True):
+            if not part and scope is None:
+                continue
+            shown = _shifted(progress, done, len(keys))
+            collected = source.collect([k for _, k in part], mode=mode, scope=scope, progress=shown)
+            for (position, _key), outcome in zip(part, collected.outcomes, strict=True):
+                outcomes[position] = outcome
             if collected.listing is not None:
                 listings.append(collected.listing)
-            start += count
-        return Collected(outcomes, _merged(listings))
+            done += len(part)
+        return Collected([o for o in outcomes if o is not None], _merged(listings))
 
 
 def _shifted(progress: Progress | None, done_before: int, total: int) -> Progress | None:

@@ -10,9 +10,9 @@ import re
 import xml.etree.ElementTree as ET
 
 from driftcheck.reporters._words import (
-    MISSING_MESSAGE,
     difference_line,
     error_message,
+    missing_message,
     plural,
     unmanaged_message,
 )
@@ -55,7 +55,14 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
         last = index == len(named) - 1
         suite_name = SUITE_NAME if environment is None else f"{SUITE_NAME} [{environment}]"
         stamp = _timestamp(result.started_at)
-        _suite(root, suite_name, members, result if last else None, (elapsed, stamp))
+        _suite(
+            root,
+            suite_name,
+            members,
+            result if last else None,
+            (elapsed, stamp),
+            missing_message(result),
+        )
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
@@ -67,6 +74,7 @@ def _suite(
     deployments: list[DeploymentResult],
     listing: RunResult | None,
     timing: tuple[str, str],
+    missing: str,
 ) -> None:
     """One test suite; ``listing`` (the run) adds its unmanaged deployments and listing error."""
     unmanaged = (listing.unmanaged or ()) if listing is not None else ()
@@ -85,7 +93,7 @@ def _suite(
         {"name": name, **counts, "skipped": "0", "time": elapsed, "timestamp": started},
     )
     for deployment in deployments:
-        _testcase(suite, deployment)
+        _testcase(suite, deployment, missing)
     for entry in unmanaged:
         case = ET.SubElement(
             suite,
@@ -104,7 +112,7 @@ def _suite(
         ET.SubElement(case, "error", {"message": message, "type": kind}).text = message
 
 
-def _testcase(suite: ET.Element, deployment: DeploymentResult) -> None:
+def _testcase(suite: ET.Element, deployment: DeploymentResult, missing: str) -> None:
     case = ET.SubElement(
         suite,
         "testcase",
@@ -124,9 +132,9 @@ def _testcase(suite: ET.Element, deployment: DeploymentResult) -> None:
         failure = ET.SubElement(
             case,
             "failure",
-            {"message": f"missing: {MISSING_MESSAGE}", "type": Status.MISSING.value},
+            {"message": f"missing: {missing}", "type": Status.MISSING.value},
         )
-        failure.text = xml_body(f"{deployment.label} missing: {MISSING_MESSAGE}")
+        failure.text = xml_body(f"{deployment.label} missing: {missing}")
     elif deployment.status is Status.ERROR:
         message = xml_text(error_message(deployment))
         kind = deployment.error.kind.value if deployment.error is not None else "unknown"

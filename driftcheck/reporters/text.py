@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from driftcheck.reporters._ignores import text_footer as ignore_footer
+from driftcheck.reporters._review import origin_suffix, text_footer
 from driftcheck.reporters._words import (
-    MISSING_MESSAGE,
     coverage_line,
     difference_line,
     entry_description,
     environment_heading,
     error_message,
+    missing_message,
     printable,
     summary_line,
     unmanaged_message,
@@ -69,6 +71,8 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
             f"Since the baseline: {counts['new']} new, {counts['persisting']} persisting, "
             f"{counts['resolved']} resolved."
         )
+    summary.extend(text_footer(result, printable))  # --wait, --changed-since
+    summary.extend(printable(line) for line in ignore_footer(result))
     lines = [*blocks, "", *summary] if blocks else summary
     return "\n".join(lines) + "\n"
 
@@ -94,7 +98,9 @@ def _blocks(
     blocks: list[str] = []
     heading: str | None = None
     for deployment in result.deployments:
-        own_blocks = _deployment_blocks(deployment, marks, keep, since, verbose, sigil_line, paint)
+        own_blocks = _deployment_blocks(
+            deployment, result, marks, keep, since, verbose, sigil_line, paint
+        )
         environment = deployment.environment
         if own_blocks and environment is not None and environment != heading:
             # with environments, each one's blocks under its own heading
@@ -113,6 +119,7 @@ def _blocks(
 
 def _deployment_blocks(
     deployment: DeploymentResult,
+    result: RunResult,
     marks: Marks | None,
     keep: Callable[[Mark | None], bool],
     since: Callable[[Mark | None], str],
@@ -129,11 +136,13 @@ def _deployment_blocks(
         for diff in deployment.differences:
             mark = marks.of_difference(deployment, diff) if marks is not None else None
             if keep(mark):
-                lines.append(sigil_line(f"    {difference_line(diff)}{since(mark)}"))
+                origin = origin_suffix(diff.origin)  # --changed-since
+                lines.append(sigil_line(f"    {difference_line(diff)}{origin}{since(mark)}"))
         return [sigil_line(f"~ {label} drifted"), *lines] if lines else []
     if not keep(own):
         return []
     if deployment.status is Status.MISSING:
-        return [sigil_line(f"+ {label} missing: {MISSING_MESSAGE}{since(own)}")]
+        origin = origin_suffix(deployment.origin)  # --changed-since
+        return [sigil_line(f"+ {label} missing: {missing_message(result)}{origin}{since(own)}")]
     message = printable(error_message(deployment))
     return [sigil_line(f"! {label} error: {message}{since(own)}")]

@@ -70,8 +70,14 @@ deployments:
 def body(mi: str, dep: str, workers: int, gpu: str, **extra: Any) -> dict[str, Any]:
     config = llmengine_config(gpus=4, gpu_type=gpu, max_workers=workers, num_shards=4, **extra)
     metadata = {"hf_token": HF_TOKEN, "label": f"team-{workers}", "literal": "${not.a.reference}"}
+    account = "acc_stg" if mi == "mi_s" else "acc_prod"  # the account that lists it
     return make_deployment(
-        mi, dep, name="llama-70b", vendor_configuration=config, deployment_metadata=metadata
+        mi,
+        dep,
+        name="llama-70b",
+        vendor_configuration=config,
+        deployment_metadata=metadata,
+        account_id=account,
     )
 
 
@@ -86,7 +92,7 @@ def staging() -> Iterator[Emulator]:
 def prod() -> Iterator[Emulator]:
     with Emulator(api_key=API_KEY, account_ids=["acc_prod"]) as emu:
         emu.put(body("mi_p", "dep_p", 4, "nvidia-hopper-h100", min_workers=1))
-        emu.put(make_deployment("mi_p", "dep_only", name="prod-only"))
+        emu.put(make_deployment("mi_p", "dep_only", name="prod-only", account_id="acc_prod"))
         yield emu
 
 
@@ -172,6 +178,7 @@ def test_typed_values_and_provenance_point_at_the_winning_value(
         "desired": 4,
         "live": 3,
         "line": 13,
+        "segments": ["vendor_configuration", "max_workers"],
         "file": env_file,
     }
     assert (
