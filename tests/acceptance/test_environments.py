@@ -529,3 +529,20 @@ def test_snapshot_as_manifest_writes_into_an_environment_of_the_set(
         "dep_p",
         "dep_only",
     ]
+
+
+def test_unmanaged_lists_every_environment_with_its_own_account(
+    manifests: Path, staging: Emulator, prod: Emulator
+) -> None:
+    prod.put(make_deployment("mi_p", "dep_rogue", name="rogue", account_id="acc_prod"))
+    result = check(manifests, "--env", "all", "--unmanaged", "--format", "json")
+    assert result.code == 2, result.stderr
+    document = report(result)
+    assert [u["deployment_id"] for u in document["unmanaged"]] == ["dep_rogue"]
+    assert document["summary"]["live_total"] == 4
+    listed = [
+        r
+        for r in staging.requests + prod.requests
+        if r.route and "deployments" in r.path and r.path.endswith("deployments")
+    ]
+    assert {r.headers.get("x-selected-account-id") for r in listed} == {"acc_stg", "acc_prod"}
