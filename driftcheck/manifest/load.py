@@ -17,7 +17,7 @@ from driftcheck.manifest import yaml
 from driftcheck.manifest.desired import DesiredDeployment
 from driftcheck.manifest.effective import Effective
 from driftcheck.manifest.interpolate import Origin
-from driftcheck.manifest.messages import describe, dotted, explain
+from driftcheck.manifest.messages import describe, dotted, explain, value_at
 from driftcheck.manifest.models import UNMANAGED_IGNORE, ManifestModel
 from driftcheck.manifest.yaml import Document, ScalarMemo, YamlError
 
@@ -93,6 +93,9 @@ def validate(
             if isinstance(index, int) and index < len(effective.indices):
                 original = f"deployments[{effective.indices[index]}]"
                 message = message.replace(f"deployments[{index}]", original)
+        if effective is not None and path in effective.sensitive:
+            # a value from ${env:NAME} never appears in a message, not even a wrong one
+            message = message.replace(repr(value_at(data, path)), "(sensitive)")
         return Problem(_file_of(path, origins, name), line, column, message)
 
     if data is None:

@@ -40,7 +40,7 @@ class Selection:
 
     environments: tuple[str, ...] = ()
     variables: Mapping[str, Any] = field(default_factory=dict)
-    process_env: Mapping[str, str] = field(default_factory=dict)
+    process_env: Mapping[str, str] = field(default_factory=dict, repr=False)
     # validate: no --env means every environment (a run needs to be told which)
     every_by_default: bool = False
 

@@ -302,3 +302,12 @@ def test_as_manifest_escapes_references_in_live_values(tmp_path: Path) -> None:
     declared = {d.key: d for d in load_manifests([str(path)], process_env={}).deployments}
     assert declared[("mi", "dep")].fields["deployment_metadata"] == {"t": "a${b}c"}
     assert judge(declared[("mi", "dep")], Fetched(body)).status is Status.IN_SYNC
+
+
+def test_a_wrong_value_from_the_environment_is_not_shown(tmp_path: Path) -> None:
+    text = TYPED.replace("${var.workers}\n", "${env:WORKERS}\n", 1)
+    found = problems(tmp_path, text, variables={"flag": 1}, process_env={"WORKERS": "s3cret-4"})
+    assert found == [
+        "b.yaml:7:7: deployments[0].vendor_configuration.max_workers: expected a whole number, "
+        "got the string (sensitive)"
+    ]
