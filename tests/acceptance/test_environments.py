@@ -546,3 +546,18 @@ def test_unmanaged_lists_every_environment_with_its_own_account(
         if r.route and "deployments" in r.path and r.path.endswith("deployments")
     ]
     assert {r.headers.get("x-selected-account-id") for r in listed} == {"acc_stg", "acc_prod"}
+
+
+def test_sarif_and_github_point_at_the_vars_entry(manifests: Path, prod: Emulator) -> None:
+    prod.put(body("mi_p", "dep_p", 3, "nvidia-hopper-h100", min_workers=1))
+    sarif = json.loads(check(manifests, "--env", "prod", "--format", "sarif").stdout)
+    places = [
+        r["locations"][0]["physicalLocation"]
+        for r in sarif["runs"][0]["results"]
+        if "max_workers" in r["message"]["text"]
+    ]
+    assert [
+        (p["artifactLocation"]["uri"].rsplit("/", 1)[-1], p["region"]["startLine"]) for p in places
+    ] == [("environments.yaml", 13)]
+    github = check(manifests, "--env", "prod", "--format", "github").stdout
+    assert f"::error file={manifests / 'environments.yaml'},line=13," in github
