@@ -27,7 +27,7 @@ from driftcheck.live.api import ApiSource
 from driftcheck.live.records import Failed, Fetched, ListScope, LiveSource, Outcome, Progress
 from driftcheck.live.settings import HttpSettings
 from driftcheck.live.snapshot import SnapshotSource
-from driftcheck.manifest import DesiredState, LoadedSet, Selection, load_set
+from driftcheck.manifest import DesiredState, LoadedSet, Selection, SelectionError, load_set
 from driftcheck.output import (
     ReportTarget,
     append_step_summary,
@@ -309,6 +309,11 @@ def run_snapshot(options: SnapshotOptions) -> int:
     scope = options.scope
     environment = None
     if options.record_all and not options.paths and not os.path.exists(DEFAULT_PATH):
+        if options.selection.environments:  # never silently a snapshot of no environment
+            raise SelectionError(
+                f"--env {options.selection.environments[0]}: no manifests here define "
+                "environments (give the manifest PATH)"
+            )
         desired = DesiredState(())
     else:
         loaded = load_desired(options.paths, options.selection)

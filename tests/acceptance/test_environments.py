@@ -561,3 +561,18 @@ def test_sarif_and_github_point_at_the_vars_entry(manifests: Path, prod: Emulato
     ] == [("environments.yaml", 13)]
     github = check(manifests, "--env", "prod", "--format", "github").stdout
     assert f"::error file={manifests / 'environments.yaml'},line=13," in github
+
+
+def test_snapshot_all_with_env_needs_the_manifests(
+    tmp_path: Path, prod: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no manifests/ here
+    result = run(
+        "snapshot", "--all", "--env", "prod", "-o", "s.json", env={"SGP_CLIENT_BASE_URL": prod.url}
+    )
+    assert (result.code, result.stderr) == (
+        1,
+        "driftcheck: error: --env prod: no manifests here define environments "
+        "(give the manifest PATH)\n",
+    )
+    assert prod.requests == []
