@@ -311,3 +311,12 @@ def test_a_wrong_value_from_the_environment_is_not_shown(tmp_path: Path) -> None
         "b.yaml:7:7: deployments[0].vendor_configuration.max_workers: expected a whole number, "
         "got the string (sensitive)"
     ]
+
+
+def test_the_bundled_manifests_follow_the_schema() -> None:
+    validator = jsonschema.Draft202012Validator(json_schema())
+    root = Path(__file__).resolve().parents[2] / "manifests"
+    files = sorted(root.rglob("*.yaml"))
+    assert len(files) == 3
+    for path in files:
+        assert list(validator.iter_errors(yaml.safe_load(path.read_text()))) == [], path
