@@ -50,12 +50,27 @@ def http_for(http: HttpSettings, environment: Environment | None) -> HttpSetting
 def source_for(loaded: LoadedSet, make: Callable[[Environment | None], LiveSource]) -> LiveSource:
     """One source per selected environment (built by ``make``), behind one ``collect``."""
     parts = [
-        (state.name, make(state.environment), [d.key for d in state.desired.deployments])
+        (state.name, _made(make, state.environment), [d.key for d in state.desired.deployments])
         for state in loaded.states
     ]
     if len(parts) == 1:
         return parts[0][1]
     return EnvironmentSources(parts)
+
+
+def _made(
+    make: Callable[[Environment | None], LiveSource], environment: Environment | None
+) -> LiveSource:
+    try:
+        return make(environment)
+    except DriftcheckError as exc:
+        if environment is None:
+            raise
+        # a base URL or account from the manifest: say which environment set it, and where
+        where = environment.origin
+        raise DriftcheckError(
+            f"environment {environment.name!r} ({where.file}:{where.line}): {exc.message}"
+        ) from None
 
 
 class EnvironmentSources:

@@ -576,3 +576,16 @@ def test_snapshot_all_with_env_needs_the_manifests(
         "(give the manifest PATH)\n",
     )
     assert prod.requests == []
+
+
+def test_an_environment_base_url_that_cannot_be_used_names_the_environment(
+    manifests: Path, staging: Emulator, prod: Emulator
+) -> None:
+    definitions = manifests / "environments.yaml"
+    definitions.write_text(
+        definitions.read_text().replace(prod.url, "http://example.com"), encoding="utf-8"
+    )
+    assert bad(manifests, "--env", "all", staging=staging, prod=prod) == [
+        f"driftcheck: error: environment 'prod' ({definitions}:9): refusing to send the API key "
+        "over plain http to example.com: use https, or pass --allow-insecure-http"
+    ]
