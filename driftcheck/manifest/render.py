@@ -25,7 +25,7 @@ from driftcheck.manifest.yaml import Path
 SENSITIVE = "(sensitive)"
 _IDS = ("model_instance_id", "deployment_id")
 # Plain scalars are kept to a conservative alphabet; anything else is double-quoted.
-_PLAIN = re.compile(r"[A-Za-z0-9_./@()-][A-Za-z0-9_./@()+ -]*\Z")
+_PLAIN = re.compile(r"[A-Za-z0-9_./(][A-Za-z0-9_./@()+ -]*\Z")
 # JSON leaves these raw; in YAML they break a line or are not allowed.
 _UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff]")
 
@@ -70,8 +70,8 @@ def _deployment(document: Effective, path: Path, item: dict[str, Any]) -> list[s
     patterns.extend((p, (*path, "ignore", i)) for i, p in enumerate(item.get("ignore") or ()))
     if patterns:
         writer.lines.append("    ignore:")
-        for pattern, at in patterns:
-            writer.lines.append(f"      - {_scalar(pattern)}{_comment(document.origins.get(at))}")
+        for pattern, at in patterns:  # a plain pattern, or a map with its reason and owner
+            writer.node("      -", pattern, at, 3)
     lines = writer.lines
     # the first key goes on the list item's own line
     lines[0] = "  - " + lines[0][4:]
@@ -84,9 +84,9 @@ class _Writer:
         self.lines: list[str] = []
 
     def entry(self, key: Any, value: Any, path: Path, depth: int) -> None:
-        self._node(f"{'  ' * depth}{_key(key)}:", value, path, depth)
+        self.node(f"{'  ' * depth}{_key(key)}:", value, path, depth)
 
-    def _node(self, head: str, value: Any, path: Path, depth: int) -> None:
+    def node(self, head: str, value: Any, path: Path, depth: int) -> None:
         comment = _comment(self.document.origins.get(path))
         if path in self.document.sensitive:
             self.lines.append(f"{head} {SENSITIVE}{comment}")
@@ -97,7 +97,7 @@ class _Writer:
         elif isinstance(value, list) and value:
             self.lines.append(f"{head}{comment}")
             for index, child in enumerate(value):
-                self._node(f"{'  ' * (depth + 1)}-", child, (*path, index), depth + 2)
+                self.node(f"{'  ' * (depth + 1)}-", child, (*path, index), depth + 2)
         else:
             self.lines.append(f"{head} {_scalar(value)}{comment}")
 

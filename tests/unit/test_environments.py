@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -320,3 +321,69 @@ def test_the_bundled_manifests_follow_the_schema() -> None:
     assert len(files) == 3
     for path in files:
         assert list(validator.iter_errors(yaml.safe_load(path.read_text()))) == [], path
+
+
+TRICKY = [
+    "@team",
+    "- x",
+    "-x",
+    "a: b",
+    "#c",
+    "a #c",
+    "yes",
+    "on",
+    "1e3",
+    "0o17",
+    "~",
+    "",
+    " lead",
+    "trail ",
+    "tab\there",
+    "${x}",
+    "$${y}",
+    "$$",
+    "a\u2028b",
+    "\x85",
+    "é ☕",
+    "'q'",
+    '"dq"',
+    "null",
+    "[a]",
+    "{b}",
+    "*alias",
+    "&anchor",
+    "!tag",
+    "%dir",
+    "|",
+    ">",
+    "?",
+    ",",
+    "`x`",
+    "line\nbreak",
+    "(ok)",
+    "a.b/c_d",
+    "\ufeffbom",
+]
+
+
+def test_render_reads_back_the_same_for_awkward_strings(tmp_path: Path) -> None:
+    from driftcheck.manifest.render import render_paths
+
+    metadata = {f"k{i}": value for i, value in enumerate(TRICKY)}
+    # JSON is YAML whose strings are all quoted: nothing is guessed on the way in
+    text = json.dumps(
+        {
+            "version": 1,
+            "environments": {"prod": None},
+            "deployments": [
+                {"model_instance_id": "m", "deployment_id": "d", "deployment_metadata": metadata}
+            ],
+        }
+    ).replace("${", "$${")  # written as literals
+    source = write(tmp_path, "set.yaml", text)
+    rendered = render_paths([str(source)], Selection(("prod",)))
+    again = write(tmp_path, "rendered.yaml", rendered)
+    first = load_set([str(source)], Selection(("prod",))).deployments[0]
+    second = load_set([str(again)], Selection()).deployments[0]
+    assert first.fields["deployment_metadata"] == metadata
+    assert second.fields == first.fields
