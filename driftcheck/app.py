@@ -153,7 +153,13 @@ def fail(message: str) -> int:
 def run_check(options: CheckOptions) -> int:
     from driftcheck import engine
     from driftcheck.baseline import load_baseline
-    from driftcheck.envrun import check_snapshot_environment, desired_of, http_for, source_for
+    from driftcheck.envrun import (
+        check_snapshot_environment,
+        desired_of,
+        http_for,
+        source_for,
+        state_at_ref,
+    )
 
     step_summary = _step_summary(options)
     loaded = load_desired(options.paths, options.selection)
@@ -174,7 +180,7 @@ def run_check(options: CheckOptions) -> int:
             options.paths or (DEFAULT_PATH,),
             options.progress is not None,
             # the manifests at REF are read for the same environments
-            lambda files: desired_of(load_set(files, options.selection)),
+            lambda files: state_at_ref(files, options.selection),
         )
         if options.gate is not None
         else None

@@ -23,7 +23,14 @@ from driftcheck.live.records import (
     Progress,
 )
 from driftcheck.live.settings import HttpSettings
-from driftcheck.manifest import DesiredState, Environment, LoadedSet
+from driftcheck.manifest import (
+    DesiredState,
+    Environment,
+    LoadedSet,
+    Selection,
+    SelectionError,
+    load_set,
+)
 
 ENVIRONMENT_KEY = "environment"  # additive key of snapshot v1
 
@@ -183,3 +190,12 @@ def single_environment(loaded: LoadedSet, command: str) -> Environment | None:
             f"(selected: {names})"
         )
     return loaded.states[0].environment
+
+
+def state_at_ref(files: list[str], selection: Selection) -> DesiredState:
+    """The manifests at ``--changed-since REF`` for the same environments. A REF that predates
+    the selected environments declared nothing for them: everything there is this change."""
+    try:
+        return desired_of(load_set(files, selection))
+    except SelectionError:
+        return DesiredState(())

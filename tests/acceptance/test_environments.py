@@ -589,3 +589,43 @@ def test_an_environment_base_url_that_cannot_be_used_names_the_environment(
         f"driftcheck: error: environment 'prod' ({definitions}:9): refusing to send the API key "
         "over plain http to example.com: use https, or pass --allow-insecure-http"
     ]
+
+
+CHANGED_SET = """\
+version: 1
+environments:
+  staging: {{vars: {{workers: 1}}}}
+  prod: {{vars: {{workers: {prod_workers}}}}}
+deployments:
+  - vendor_configuration: {{vendor: LAUNCH, max_workers: "${{var.workers}}"}}
+    environments:
+      staging: {{model_instance_id: mi_s, deployment_id: dep_s}}
+      prod: {{model_instance_id: mi_p, deployment_id: dep_p}}
+"""
+
+
+def test_changed_since_sees_a_variable_change_in_the_environment_it_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_check: Any, emulator: Emulator
+) -> None:
+    from tests.acceptance.test_changed_since import git
+
+    root = tmp_path / "repo"
+    (root / "manifests").mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    path = root / "manifests" / "set.yaml"
+    path.write_text(CHANGED_SET.format(prod_workers=4), encoding="utf-8")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "before")
+    path.write_text(CHANGED_SET.format(prod_workers=5), encoding="utf-8")
+    monkeypatch.chdir(root)
+    for mi, dep, workers in (("mi_s", "dep_s", 1), ("mi_p", "dep_p", 4)):
+        config = {"vendor": "LAUNCH", "min_workers": 0, "max_workers": workers, "per_worker": 10}
+        emulator.put(make_deployment(mi, dep, vendor_configuration=config))
+    result = run_check("manifests", "--env", "all", "--changed-since", "HEAD", "--format", "json")
+    assert result.code == 2, result.stderr
+    deployments = report(result)["deployments"]
+    assert [(d["environment"], d["deployment_id"]) for d in deployments] == [("prod", "dep_p")]
+    assert [(d["path"], d["desired"], d["origin"]) for d in deployments[0]["differences"]] == [
+        ("vendor_configuration.max_workers", 5, "this_change")
+    ]
+    assert emulator.requests_for("mi_s", "dep_s") == []
