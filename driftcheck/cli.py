@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from driftcheck import __version__
+from driftcheck.envoptions import env_options, selection
 from driftcheck.errors import DriftcheckError
 from driftcheck.options import (
     check_show_sensitive,
@@ -205,6 +206,7 @@ def main() -> None:
     is_flag=True,
     help="With --changed-since: check every deployment, still marking origins.",
 )
+@env_options
 @http_options
 def check(
     paths: tuple[str, ...],
@@ -233,6 +235,7 @@ def check(
     """
     from driftcheck.app import CheckOptions, run_check
 
+    chosen = selection(kwargs, os.environ)
     if show_sensitive:
         check_show_sensitive(fmt, reports, sys.stdout)
     http, key = http_settings(kwargs, os.environ.get("SGP_API_KEY", ""))
@@ -256,6 +259,7 @@ def check(
         sensitive=parse_sensitive(sensitive),
         show_sensitive=show_sensitive,
         gate=gate_request(wait, changed_since, check_all, live_from, unmanaged),
+        selection=chosen,
     )
     return run_check(options)
 
@@ -283,12 +287,14 @@ def gate_request(
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @ignore_file_options
+@env_options
 def validate(paths: tuple[str, ...], **kwargs: Any) -> int:
     """Check manifests and the .driftignore files check reads, offline: every problem with
-    file:line. Exit 0 or 1."""
+    file:line. Exit 0 or 1. Without --env, every environment of the set is validated."""
     from driftcheck.app import run_validate
 
-    return run_validate(paths, ignore_inputs(kwargs))
+    chosen = selection(kwargs, os.environ)
+    return run_validate(paths, ignore_inputs(kwargs), chosen)
 
 
 @cli.command()
@@ -318,6 +324,19 @@ def schema() -> int:
     from driftcheck.manifest import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@env_options
+def render(paths: tuple[str, ...], **kwargs: Any) -> int:
+    """Print one environment's effective manifest (plain manifest v1), each value with a
+    '# file:line' comment saying where it came from."""
+    from driftcheck.app import DEFAULT_PATH
+    from driftcheck.manifest.render import render_paths
+
+    click.echo(render_paths(paths or (DEFAULT_PATH,), selection(kwargs, os.environ)), nl=False)
     return 0
 
 
@@ -359,6 +378,7 @@ def schema() -> int:
     help="Write a manifest v1 that checks in sync against the recorded state instead.",
 )
 @sensitive_option
+@env_options
 @http_options
 def snapshot(
     paths: tuple[str, ...],
@@ -383,6 +403,7 @@ def snapshot(
         problem = unwritable(output)
         if problem:
             raise click.BadParameter(problem, param_hint="'--output'")
+    chosen = selection(kwargs, os.environ)
     http, key = http_settings(kwargs, os.environ.get("SGP_API_KEY", ""))
     options = SnapshotOptions(
         paths=paths,
@@ -395,6 +416,7 @@ def snapshot(
         progress=progress_for(sys.stderr, os.environ),
         allow_partial=allow_partial,
         sensitive=parse_sensitive(sensitive),
+        selection=chosen,
     )
     return run_snapshot(options)
 
