@@ -38,6 +38,8 @@ BUILTIN_NAMES = (
     "gcpCredentials",
 )
 PLAIN_NAMES = ("conn", "endpoint", "value")
+SHAPES = ("changed", "missing_live")
+PLANTED = "DC_PLANTED_SECRET"
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +63,7 @@ def api_env(emulator: Emulator, **extra: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Placement:
-    source: str  # builtin | top | own | cli
+    source: str  # builtin | top | own | cli | env
     root: str  # deployment_metadata | model_creation_parameters
     parents: tuple[str, ...]
     in_list: bool  # the secret's map is item 0 of a list (a list compares whole)
@@ -97,6 +99,8 @@ class Placement:
         lines += ["deployments:", f"  - model_instance_id: {MI}", f"    deployment_id: {DEP}"]
         if self.source == "own":
             lines.append(f"    sensitive: [{json.dumps(self.pattern)}]")
+        if self.source == "env" and secret is not None:
+            secret = f"${{env:{PLANTED}}}"  # the value comes from the process environment
         lines.append(f"    {self.root}: {json.dumps(self.tree(secret))}")
         return "\n".join(lines) + "\n"
 
@@ -108,7 +112,9 @@ class Placement:
 
 @st.composite
 def placements(draw: st.DrawFn) -> Placement:
-    source = draw(st.sampled_from(("builtin", "top", "own", "cli")))
+    source = draw(st.sampled_from(("builtin", "top", "own", "cli", "env")))
+    # a value from ${env:} is sensitive where it is declared: a live-only key is not
+    shapes = ("changed", "missing_live") if source == "env" else (*SHAPES, "extra_live")
     parents = tuple(draw(st.lists(st.sampled_from(("auth", "svc", "db")), max_size=2)))
     return Placement(
         source=source,
@@ -116,7 +122,7 @@ def placements(draw: st.DrawFn) -> Placement:
         parents=parents,
         in_list=draw(st.booleans()),
         key=draw(st.sampled_from(BUILTIN_NAMES if source == "builtin" else PLAIN_NAMES)),
-        shape=draw(st.sampled_from(("changed", "missing_live", "extra_live"))),
+        shape=draw(st.sampled_from(shapes)),
         wildcard=bool(parents) and draw(st.booleans()),
     )
 
@@ -181,7 +187,8 @@ def test_no_output_or_written_file_holds_a_secret_and_the_drift_still_counts(
         folder = Path(tmp)
         manifest = folder / "manifest.yaml"
         manifest.write_text(placement.manifest(declared), encoding="utf-8")
-        env = api_env(emulator, GITHUB_STEP_SUMMARY=str(folder / "summary.md"))
+        summary = str(folder / "summary.md")
+        env = api_env(emulator, GITHUB_STEP_SUMMARY=summary, **{PLANTED: desired})
         reports = [f"--report={fmt}={folder / f'report.{fmt}'}" for fmt in FORMATS]
         options, recording = placement.options(), placement.options("snapshot")
         snap, adopt, baseline = (
@@ -194,7 +201,7 @@ def test_no_output_or_written_file_holds_a_secret_and_the_drift_still_counts(
             invoke(["snapshot", str(manifest), "--as-manifest", "-o", adopt, *recording], env),
             invoke(
                 ["check", str(manifest), "--live-from", snap, "--report", offline, *options],
-                {"GITHUB_STEP_SUMMARY": str(folder / "summary.md")},
+                {"GITHUB_STEP_SUMMARY": summary, PLANTED: desired},
             ),
             invoke(
                 ["check", str(manifest), "--baseline", baseline, "--report", rerun, *options], env
