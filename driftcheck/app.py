@@ -40,6 +40,7 @@ from driftcheck.result import EXIT_ERROR, FailOn, RunResult, format_timestamp
 
 if TYPE_CHECKING:
     from driftcheck.gate import GateRequest
+    from driftcheck.wait import Clock
 
 DEFAULT_PATH = "manifests"
 MIN_KEY_LENGTH = 8
@@ -74,6 +75,7 @@ class CheckOptions:
     progress: Progress | None = None
     step_summary: str | None = None  # $GITHUB_STEP_SUMMARY
     gate: GateRequest | None = None  # --wait, --changed-since, --all
+    clock: Clock | None = None  # --wait's time for this run; None: the system clock
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,9 @@ def run_check(options: CheckOptions) -> int:
     baseline = load_baseline(options.baseline) if options.baseline else None
     # the wait line goes where the progress line goes: a terminal's stderr, not CI logs
     gate = (
-        options.gate.prepare(options.paths or (DEFAULT_PATH,), options.progress is not None)
+        options.gate.prepare(
+            options.paths or (DEFAULT_PATH,), options.progress is not None, options.clock
+        )
         if options.gate is not None
         else None
     )

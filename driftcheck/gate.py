@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from driftcheck import wait as wait_module
 from driftcheck.baseline import Baseline, mark
 from driftcheck.changes import RefState, load_ref_state, mark_origins
 from driftcheck.ignore import IgnorePolicy
@@ -80,14 +79,17 @@ class GateRequest:
             return None
         return cls(seconds, changed_since, check_all)
 
-    def prepare(self, paths: Sequence[str], show_progress: bool) -> GateOptions:
-        """Read what is local (git, the manifests at REF); raises ChangesError."""
+    def prepare(
+        self, paths: Sequence[str], show_progress: bool, clock: Clock | None = None
+    ) -> GateOptions:
+        """Read what is local (git, the manifests at REF); raises ChangesError. ``clock``:
+        the run's time (a fresh system clock unless the caller injects one)."""
         changes = None
         if self.changed_since is not None:
             changes = load_ref_state(self.changed_since, paths, load_manifests)
         return GateOptions(
             wait=self.wait,
-            clock=wait_module.CLOCK,
+            clock=clock or SystemClock(),
             changes=changes,
             check_all=self.check_all,
             wait_progress=WaitLine(sys.stderr) if show_progress else None,

@@ -6,8 +6,9 @@ again with backoff (2 s, doubling to 30 s, jittered) until each is in sync, its 
 a failure (nothing will change any more), or the deadline passes. The report is the last
 observation of each deployment.
 
-Time is injected (a :class:`Clock` with ``monotonic`` and ``sleep``), so tests use a fake
-clock and never sleep; the emulator advances a rollout per request instead.
+Time is injected (a :class:`Clock` with ``monotonic`` and ``sleep``, given by the caller for
+one run; the command line takes it from click's ``obj``), so tests use a fake clock and never
+sleep; the emulator advances a rollout per request instead.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import IO, Protocol
+from typing import IO, Protocol, runtime_checkable
 
 from driftcheck.live.records import Collected, Fetched, ListScope, LiveSource, Outcome, Progress
 from driftcheck.manifest import DesiredState
@@ -58,6 +59,7 @@ def parse_duration(text: str) -> float:
     return total
 
 
+@runtime_checkable
 class Clock(Protocol):
     def monotonic(self) -> float: ...
 
@@ -70,10 +72,6 @@ class SystemClock:
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
-
-
-#: The clock a run uses unless given one; read when a run starts, so a test can replace it.
-CLOCK: Clock = SystemClock()
 
 
 class ObservingSource:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-import driftcheck.wait
+from tests.acceptance.conftest import FakeClock
 from tests.emulator import Emulator, Reply, llmengine_config, make_deployment
 
 MANIFEST = """\
@@ -21,26 +21,6 @@ deployments:
       vendor: LLMENGINE
       max_workers: 4
 """
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock()
-    monkeypatch.setattr(driftcheck.wait, "CLOCK", fake)
-    return fake
 
 
 def body(status: str, max_workers: int) -> dict[str, Any]:
