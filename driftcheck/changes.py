@@ -83,10 +83,12 @@ def load_ref_state(
     """Read the manifests under ``paths`` as they were at ``ref`` and load them with ``load``."""
     if not ref or ref.startswith("-"):
         raise ChangesError(f"--changed-since {ref!r}: not a git revision")
+    # The repository is the one that holds the manifests, wherever the command runs from.
+    anchor = _directory_of(paths[0]) if paths else os.getcwd()
     top = _git(
         ["rev-parse", "--show-toplevel"],
-        os.getcwd(),
-        f"--changed-since needs a git work tree, and {os.getcwd()} is not inside one",
+        anchor,
+        f"--changed-since needs a git work tree, and the manifests' {anchor} is not inside one",
     )
     root = Path(top.decode("utf-8", "surrogateescape").strip())
     commit = _git(
@@ -114,6 +116,12 @@ def load_ref_state(
                 f"{first.column}: {first.message}"
             ) from None
     return RefState(ref, {d.key: d for d in state.deployments})
+
+
+def _directory_of(path: str) -> str:
+    """An existing directory to ask git from: the path itself, or the file's directory."""
+    directory = path if os.path.isdir(path) else os.path.dirname(path)
+    return os.path.abspath(directory if directory and os.path.isdir(directory) else os.curdir)
 
 
 def _files_at(sha: str, ref: str, root: Path, paths: Sequence[str]) -> list[str]:
