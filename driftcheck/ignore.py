@@ -289,9 +289,12 @@ def describe(
 
 def unaccountable(rules: Iterable[IgnoreRule]) -> list[str]:
     """``--require-ignore-reason``: one ``file:line: message`` per rule without a reason or
-    an until day (``--ignore`` is refused as a whole by the command line)."""
+    an until day (``--ignore`` is refused as a whole by the command line; ``!`` lines silence
+    nothing, so they need neither)."""
     problems = []
     for rule in rules:
+        if rule.negated:  # a '!' line re-includes: it stops no one from looking
+            continue
         lacking = [name for name in ("reason", "until") if getattr(rule, name) is None]
         if lacking and rule.file is not None:
             problems.append(
