@@ -83,13 +83,17 @@ class GateRequest:
         return cls(seconds, changed_since, check_all)
 
     def prepare(
-        self, paths: Sequence[str], show_progress: bool, clock: Clock | None = None
+        self,
+        paths: Sequence[str],
+        show_progress: bool,
+        load: Callable[[list[str]], DesiredState] = load_manifests,
+        clock: Clock | None = None,
     ) -> GateOptions:
-        """Read what is local (git, the manifests at REF); raises ChangesError. ``clock``:
-        the run's time (a fresh system clock unless the caller injects one)."""
+        """Read what is local (git, the manifests at REF, loaded with ``load``); raises
+        ChangesError. ``clock``: the run's time (a fresh system clock unless injected)."""
         changes = None
         if self.changed_since is not None:
-            changes = load_ref_state(self.changed_since, paths, load_manifests)
+            changes = load_ref_state(self.changed_since, paths, load)
         return GateOptions(
             wait=self.wait,
             clock=clock or SystemClock(),
