@@ -125,19 +125,35 @@ def _directory_of(path: str) -> str:
 
 
 def _files_at(sha: str, ref: str, root: Path, paths: Sequence[str]) -> list[str]:
-    """Manifest files at ``sha`` under each path (repository-relative, sorted, unique)."""
-    found: dict[str, None] = {}
+    """Manifest files at ``sha`` under each path (repository-relative, sorted, unique).
+
+    A file the change renamed or moved into the given paths is read at REF under its old name
+    too: a renamed manifest is not a set of new deployments. (One moved out of them is read
+    as usual: its deployments are no longer declared here, so they are listed as removed.)"""
+    wanted: list[tuple[str, bool]] = []  # (repository-relative path, is an explicit file)
     for raw in paths:
         rel = os.path.relpath(os.path.realpath(raw), os.path.realpath(root))
         if rel == os.pardir or rel.startswith(os.pardir + os.sep):
             raise ChangesError(f"--changed-since {ref}: {raw} is outside the git work tree {root}")
-        rel = "" if rel == os.curdir else Path(rel).as_posix()
+        wanted.append(("" if rel == os.curdir else Path(rel).as_posix(), not os.path.isdir(raw)))
+
+    def chosen(name: str) -> bool:
+        for rel, explicit_file in wanted:
+            if explicit_file and name == rel:
+                return True
+            inside = not rel or name.startswith(rel + "/")
+            if not explicit_file and inside and name.endswith(MANIFEST_SUFFIXES):
+                return True
+        return False
+
+    renamed = _renames(sha, ref, root)
+    found: dict[str, None] = {}
+    for rel, _ in wanted:
         listing = _git(
             ["ls-tree", "-r", "-z", "--full-tree", sha, "--", rel or "."],
             root,
             f"cannot list {ref}:{rel}",
         )
-        explicit_file = not os.path.isdir(raw)
         for record in listing.split(b"\0"):
             if not record:
                 continue
@@ -146,9 +162,32 @@ def _files_at(sha: str, ref: str, root: Path, paths: Sequence[str]) -> list[str]
             name = name_bytes.decode("utf-8", "surrogateescape")
             if kind != b"blob" or mode == b"120000":
                 continue  # submodules and symlinks hold no manifest text of their own
-            if explicit_file or name.endswith(MANIFEST_SUFFIXES):
+            if chosen(name):
                 found[name] = None
+    for old, new in renamed.items():
+        if chosen(new):
+            found[old] = None
     return sorted(found)
+
+
+def _renames(sha: str, ref: str, root: Path) -> dict[str, str]:
+    """Files renamed between ``sha`` and the work tree: old name -> new name."""
+    out = _git(
+        ["diff", "--no-ext-diff", "--find-renames", "--name-status", "-z", sha, "--"],
+        root,
+        f"cannot compare {ref} with the work tree",
+    )
+    fields = out.decode("utf-8", "surrogateescape").split("\0")
+    renamed: dict[str, str] = {}
+    index = 0
+    while index < len(fields) and fields[index]:
+        status = fields[index]
+        if status.startswith("R") and index + 2 < len(fields):
+            renamed[fields[index + 1]] = fields[index + 2]
+            index += 3
+        else:
+            index += 3 if status.startswith("C") else 2
+    return renamed
 
 
 def _git(args: list[str], cwd: str | Path, failure: str) -> bytes:

@@ -151,3 +151,29 @@ def test_not_a_repository_wherever_it_runs_from(
     assert result.code == 1
     assert result.stderr.count("\n") == 1 and "needs a git work tree" in result.stderr
     assert live.requests == []
+
+
+@pytest.mark.parametrize("commit", [False, True])
+def test_a_renamed_manifest_given_as_a_file_keeps_its_history(
+    nested: Path, live: Emulator, run_check: Any, monkeypatch: pytest.MonkeyPatch, commit: bool
+) -> None:
+    # the PR renames prod.yaml and changes it; the reviewer's job names the new file
+    git(nested, "mv", "infra/manifests/prod.yaml", "infra/manifests/production.yaml")
+    if commit:
+        git(nested, "commit", "-q", "-am", "rename and change")
+    monkeypatch.chdir(nested)
+    path = "infra/manifests/production.yaml"
+    report = checked(run_check(path, "--changed-since", "v1", "--format", "json"))
+    assert origins(report) == EXPECTED  # not every deployment "new in this change"
+    assert report["changed_since"]["unchanged"] == 1
+    assert [r["deployment_id"] for r in report["removed"]] == ["dep_c"]
+
+
+def test_a_renamed_and_changed_file_in_a_folder(
+    nested: Path, live: Emulator, run_check: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (nested / "infra" / "manifests" / "team").mkdir()
+    git(nested, "mv", "infra/manifests/prod.yaml", "infra/manifests/team/prod.yml")
+    monkeypatch.chdir(nested)
+    report = checked(run_check("infra/manifests", "--changed-since", "v1", "--format", "json"))
+    assert origins(report) == EXPECTED
