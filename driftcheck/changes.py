@@ -34,7 +34,7 @@ from driftcheck.result import (
     RunResult,
     Status,
 )
-from driftcheck.wait import ObservingSource, ReplaySource
+from driftcheck.wait import ObservingSource, ReplaySource, Slot, slot_of
 
 Key = tuple[str, str]
 #: ``check(desired, source)`` with the run's comparison options, by GET, without listing.
@@ -48,26 +48,31 @@ class ChangesError(DriftcheckError):
 
 @dataclasses.dataclass(frozen=True)
 class RefState:
-    """The declarations at REF, keyed by deployment."""
+    """The declarations at REF, keyed by deployment (and environment)."""
 
     ref: str
-    deployments: dict[Key, DesiredDeployment]
+    deployments: dict[Slot, DesiredDeployment]
 
     def select(self, desired: DesiredState, *, check_all: bool) -> tuple[DesiredState, int]:
-        """The deployments to check, and how many were left out as unchanged."""
-        changed = tuple(d for d in desired.deployments if self.changed(d))
+        """The deployments to check, and how many were left out as unchanged.
+
+        A changed deployment whose ids other environments declare too brings their copies
+        along (checked, marked against their own REF declaration): the environments' source
+        routes a key to its environments in order, so every copy must be asked for."""
         if check_all:
             return desired, 0
-        unchanged = len(desired.deployments) - len(changed)
-        return dataclasses.replace(desired, deployments=changed), unchanged
+        keys = {d.key for d in desired.deployments if self.changed(d)}
+        chosen = tuple(d for d in desired.deployments if d.key in keys)
+        unchanged = len(desired.deployments) - len(chosen)
+        return dataclasses.replace(desired, deployments=chosen), unchanged
 
     def changed(self, deployment: DesiredDeployment) -> bool:
-        before = self.deployments.get(deployment.key)
+        before = self.deployments.get(slot_of(deployment))
         return before is None or _declaration(before) != _declaration(deployment)
 
     def removed(self, desired: DesiredState) -> list[DesiredDeployment]:
-        declared = {d.key for d in desired.deployments}
-        return [d for key, d in self.deployments.items() if key not in declared]
+        declared = {slot_of(d) for d in desired.deployments}
+        return [d for where, d in self.deployments.items() if where not in declared]
 
 
 def _declaration(deployment: DesiredDeployment) -> str:
@@ -115,7 +120,7 @@ def load_ref_state(
                 f"({len(exc.problems)} problem(s)), first: {ref}:{where}:{first.line}:"
                 f"{first.column}: {first.message}"
             ) from None
-    return RefState(ref, {d.key: d for d in state.deployments})
+    return RefState(ref, {slot_of(d): d for d in state.deployments})
 
 
 def _directory_of(path: str) -> str:
@@ -225,16 +230,14 @@ def mark_origins(
     check_all: bool,
 ) -> RunResult:
     """Mark each finding ``this_change`` / ``pre_existing`` and list the removed deployments."""
-    keys = {(d.model_instance_id, d.deployment_id) for d in result.deployments}
+    slots = {slot_of(d) for d in result.deployments}
     before = tuple(
-        d for key, d in ref_state.deployments.items() if key in keys and key in observed.last
+        d for where, d in ref_state.deployments.items() if where in slots and where in observed.last
     )
-    judged = check(DesiredState(before), ReplaySource(observed)).deployments if before else ()
-    at_ref = {(d.model_instance_id, d.deployment_id): d for d in judged}
-    deployments = tuple(
-        _marked(d, at_ref.get(key) if key in ref_state.deployments else None)
-        for d, key in ((d, (d.model_instance_id, d.deployment_id)) for d in result.deployments)
-    )
+    replay = ReplaySource(observed, [slot_of(d) for d in before])
+    judged = check(DesiredState(before), replay).deployments if before else ()
+    at_ref = {slot_of(d): d for d in judged}
+    deployments = tuple(_marked(d, at_ref.get(slot_of(d))) for d in result.deployments)
     return dataclasses.replace(
         result,
         deployments=deployments,

@@ -164,7 +164,7 @@ def run_with(
     def at_ref(before: DesiredState, live: LiveSource) -> RunResult:
         return check(before, live, "ref")
 
-    observed = ObservingSource(source)
+    observed = ObservingSource(source, desired.deployments)
     selected, unchanged = desired, 0
     if options.changes is not None:
         selected, unchanged = options.changes.select(desired, check_all=options.check_all)

@@ -210,7 +210,7 @@ class Tally:
         ``unused``, since it was not tried."""
         self.policy = policy
         self.deployments = tuple(deployments if declared is None else declared)
-        self._counts: dict[tuple[str, str], dict[IgnoreRule, int]] = {}
+        self._counts: dict[tuple[str | None, str, str], dict[IgnoreRule, int]] = {}
 
     def filter(
         self, deployment: Declared, differences: Iterable[Difference]
@@ -227,7 +227,9 @@ class Tally:
             if decision.expired is not None:
                 diff = replace(diff, note=expired_note(decision.expired))
             kept.append(diff)
-        self._counts[deployment.key] = counts
+        # per environment too: the same ids may be declared in several (different accounts)
+        where = (getattr(deployment, "environment", None), *deployment.key)
+        self._counts[where] = counts
         return tuple(kept)
 
     def report(self, results: Sequence[DeploymentResult]) -> tuple[IgnoreReport, ...]:
