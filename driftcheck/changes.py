@@ -15,16 +15,17 @@ the same loader as the working tree's, into a temporary directory. Then:
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import os
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from driftcheck.errors import DriftcheckError
-from driftcheck.live.records import Failed, Fetched, LiveSource, NotFound
+from driftcheck.live.records import Failed, Fetched, LiveSource, NotFound, Outcome
 from driftcheck.manifest import MANIFEST_SUFFIXES, DesiredDeployment, DesiredState, ManifestError
 from driftcheck.result import (
     ChangeScope,
@@ -40,6 +41,13 @@ Key = tuple[str, str]
 #: ``check(desired, source)`` with the run's comparison options, by GET, without listing.
 Check = Callable[[DesiredState, LiveSource], RunResult]
 GIT_TIMEOUT = 60.0
+
+
+@runtime_checkable
+class ByEnvironment(Protocol):
+    """A live source made of one source per environment (envrun.EnvironmentSources)."""
+
+    def for_environment(self, name: str | None) -> LiveSource | None: ...
 
 
 class ChangesError(DriftcheckError):
@@ -276,8 +284,14 @@ def _removed(
     the inner source: these are not declared, so they get no ``checks`` count."""
     if not gone:
         return ()
-    keys = [d.key for d in gone]
-    outcomes = observed.inner.collect(keys, mode="get").outcomes
+    outcomes: list[Outcome] = []
+    # one environment at a time, from its own source: a key no longer declared has no home
+    for environment, group in itertools.groupby(gone, key=lambda d: d.environment):
+        source = observed.inner
+        if isinstance(source, ByEnvironment):
+            source = source.for_environment(environment) or source
+        keys = [d.key for d in group]
+        outcomes.extend(source.collect(keys, mode="get").outcomes)
     removed = []
     for deployment, outcome in zip(gone, outcomes, strict=True):
         status: Any = None

@@ -96,6 +96,10 @@ class EnvironmentSources:
             for key in keys:
                 self._homes.setdefault(key, []).append(index)
 
+    def for_environment(self, name: str | None) -> LiveSource | None:
+        """The source of one environment (a deployment no longer declared has no home key)."""
+        return next((source for part, source, _ in self.parts if part == name), None)
+
     def collect(
         self,
         keys: Sequence[Key],
