@@ -333,6 +333,8 @@ def rule_from_entry(
         item = entry.get(key)
         if item is None and key in entry:
             problems.append(((key,), f"{key}: must not be null"))
+        elif key == "until" and item is not None and not isinstance(item, str):
+            problems.append(((key,), f"until: expected a YYYY-MM-DD day, got {item!r}"))
         elif item is not None and not (isinstance(item, str) and item.strip()):
             problems.append(((key,), f"{key}: expected a non-empty string"))
         elif isinstance(item, str):

@@ -52,12 +52,14 @@ def parse_duration(text: str) -> float:
     """``90s``, ``10m``, ``1m30s``, ``1.5h`` -> seconds. A unit is required: ``--wait 10``
     could mean seconds or minutes, and a gate must not guess."""
     spec = text.strip().lower()
-    pos, total = 0, 0.0
+    pos, total, last_unit = 0, 0.0, math.inf
     for match in _DURATION.finditer(spec):
-        if match.start() != pos:
+        unit = _UNITS[match.group(2)]
+        # each unit once, largest first (1h30m): "1h1h" or "30s1m" is a typo, not a plan
+        if match.start() != pos or unit >= last_unit:
             break
-        total += float(match.group(1)) * _UNITS[match.group(2)]
-        pos = match.end()
+        total += float(match.group(1)) * unit
+        pos, last_unit = match.end(), unit
     if not spec or pos != len(spec):
         raise DurationError(f"{text!r} is not a duration; use e.g. 90s, 10m or 1m30s")
     if not math.isfinite(total) or total <= 0:

@@ -164,3 +164,11 @@ def test_unaccountable_names_what_is_lacking() -> None:
         "m.yaml:3: ignore 'a' has no reason (--require-ignore-reason)",
         "m.yaml:3: ignore 'b' has no reason and no until (--require-ignore-reason)",
     ]
+
+
+def test_an_unquoted_number_for_until_asks_for_a_day() -> None:
+    rule, problems = rule_from_entry(
+        {"path": "name", "until": 20261231}, Source.MANIFEST, "m.yaml", 3
+    )
+    assert rule is None
+    assert problems == [(("until",), "until: expected a YYYY-MM-DD day, got 20261231")]
