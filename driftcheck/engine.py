@@ -45,13 +45,15 @@ def check(
     version: str = "",
     live_from: str | None = None,
     declared: DesiredState | None = None,
+    tally: Tally | None = None,
     sensitive: SensitivePolicy = NO_POLICY,
     reveal: bool = False,
 ) -> RunResult:
     """``baseline`` marks each finding new or persisting; ``version`` is the driftcheck
     version the reports name (passed in, so that nothing here reads package state);
     ``live_from`` names the snapshot the source reads, for the reports' wording;
-    ``declared`` is the whole declared set when ``desired`` is a part of it.
+    ``declared`` is the whole declared set when ``desired`` is a part of it; ``tally``
+    (instead of ``policy``) counts across several checks of one run (``--wait``).
 
     Sensitive values are masked unless ``reveal`` (``--show-sensitive``: the caller then masks
     every output but the terminal's text report with ``mask_run``)."""
@@ -59,7 +61,7 @@ def check(
     keys = [d.key for d in desired.deployments]
     collected = source.collect(keys, mode=fetch_mode, scope=unmanaged, progress=progress)
     everything = (declared or desired).deployments
-    tally = Tally(policy or IgnorePolicy(), desired.deployments, everything)
+    tally = tally or Tally(policy or IgnorePolicy(), desired.deployments, everything)
     results = tuple(
         judge(deployment, outcome, strict=strict, tally=tally, sensitive=sensitive)
         for deployment, outcome in zip(desired.deployments, collected.outcomes, strict=True)
