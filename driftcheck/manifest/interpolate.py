@@ -74,6 +74,9 @@ class Resolved:
     sensitive: bool = False
     # the whole value came from one variable: it (and everything below it) was declared there
     source: Variable | None = None
+    # with ``sensitive``: which parts of the value came from ${env:...} (``()``: all of it), so
+    # a map from a variable keeps its shape and only its secret leaves are hidden
+    parts: frozenset[Path] = frozenset({()})
 
 
 class Unresolved(Exception):
@@ -184,13 +187,13 @@ class Interpolator:
         done = self._done[name]
         if done is None:
             raise Unresolved
-        return Resolved(done.value, done.sensitive, variable)
+        return Resolved(done.value, done.sensitive, variable, done.parts)
 
     def _value(self, variable: Variable, chain: tuple[str, ...]) -> Resolved:
         if variable.place is None:  # --var: a literal
             return Resolved(variable.value)
         tree = self.tree(variable.value, variable.place, chain)
-        return Resolved(tree.value, bool(tree.sensitive))
+        return Resolved(tree.value, bool(tree.sensitive), parts=frozenset(tree.sensitive))
 
     def tree(self, value: Any, place: Place, chain: tuple[str, ...] = ()) -> Tree:
         """Resolve every string of ``value`` (maps and lists included), collecting problems."""
@@ -217,7 +220,7 @@ class Interpolator:
             out.failed = True
             return value
         if found.sensitive:
-            out.sensitive.add(rel)
+            out.sensitive.update((*rel, *part) for part in found.parts)
         if found.source is not None:
             out.sources[rel] = found.source
         return found.value

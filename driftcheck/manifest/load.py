@@ -93,8 +93,11 @@ def validate(
             if isinstance(index, int) and index < len(effective.indices):
                 original = f"deployments[{effective.indices[index]}]"
                 message = message.replace(f"deployments[{index}]", original)
-        if effective is not None and path in effective.sensitive:
-            # a value from ${env:NAME} never appears in a message, not even a wrong one
+        if effective is not None and any(
+            path[:end] in effective.sensitive for end in range(len(path), 0, -1)
+        ):
+            # a value from ${env:NAME} (or inside one) never appears in a message, not even a
+            # wrong one
             message = message.replace(repr(value_at(data, path)), "(sensitive)")
         return Problem(_file_of(path, origins, name), line, column, message)
 
@@ -113,6 +116,8 @@ def validate(
                 continue  # non-string map keys: _map_keys reports them, at every depth
             if _inside_ignore(tuple(error["loc"])):
                 continue  # each ignore item: _ignores reports it in plain words
+            if effective is not None and tuple(error["loc"][:3]) in effective.reported:
+                continue  # an environment entry without ids: reported at the entry
             path, message = explain(error, data)
             if (path, message) not in explained:  # a union reports once per member
                 explained.add((path, message))

@@ -22,6 +22,7 @@ from driftcheck.manifest.environments import (
     SelectionError,
     definitions,
     deployment_problems,
+    named,
     select,
 )
 from driftcheck.manifest.interpolate import Interpolator, Origin, Place, Variable
@@ -43,6 +44,8 @@ class Selection:
     process_env: Mapping[str, str] = field(default_factory=dict, repr=False)
     # validate: no --env means every environment (a run needs to be told which)
     every_by_default: bool = False
+    # where the environments were asked, for messages: --env, or DRIFTCHECK_ENV
+    option: str = "--env"
 
 
 @dataclass(frozen=True)
@@ -88,14 +91,15 @@ def load_set(paths: Iterable[str], selection: Selection) -> LoadedSet:
         if selection.every_by_default and not selection.environments:
             names: tuple[str | None, ...] = tuple(sorted(defined))
         else:
-            names = select(selection.environments, defined)
+            names = select(selection.environments, defined, selection.option)
     except SelectionError:
         unreadable = [doc for _, doc in entries if isinstance(doc, Problem)]
         if problems or unreadable:  # a broken set first: it may be why the names are wrong
             raise ManifestError([*problems, *unreadable]) from None
         raise
+    broken = named(documents) - set(defined)
     for name, document in documents:
-        problems.extend(_shape_problems(name, document, defined))
+        problems.extend(_shape_problems(name, document, defined, broken))
     if not names:
         names = (None,)
     states: list[EnvironmentState] = []
@@ -149,7 +153,7 @@ def _resolver(environment: Environment | None, selection: Selection) -> Interpol
 
 
 def _shape_problems(
-    name: str, document: Document, defined: dict[str, Environment]
+    name: str, document: Document, defined: dict[str, Environment], broken: set[str]
 ) -> list[Problem]:
     """Problems that do not depend on the environment: references in keys, and each
     deployment's ``environments`` map."""
@@ -169,7 +173,7 @@ def _shape_problems(
     for index, item in enumerate(items if isinstance(items, list) else ()):
         if isinstance(item, dict):
             place = Place(name, document, ("deployments", index))
-            problems.extend(deployment_problems(item, place, defined))
+            problems.extend(deployment_problems(item, place, defined, broken))
     return problems
 
 

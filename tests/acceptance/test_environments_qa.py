@@ -1,0 +1,153 @@
+"""Environments (#12), found by QA: each bad input is one problem, at its own place, and a
+secret inside a variable never shows. The set of test_environments.py, against two emulators."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from tests.acceptance.test_environments import (
+    DEPLOYMENTS,
+    ENVIRONMENTS,
+    HF_TOKEN,
+    bad,
+    check,
+    manifests,
+    prod,
+    run,
+    staging,
+)
+from tests.emulator import Emulator
+
+# the fixtures, used by name below (pytest finds them in this module's namespace)
+__all__ = ["manifests", "prod", "staging"]
+
+
+def test_an_entry_without_ids_is_one_problem_in_the_environment_it_is_checked_in(
+    manifests: Path, staging: Emulator, prod: Emulator
+) -> None:
+    llama = manifests / "llama.yaml"
+    llama.write_text(
+        DEPLOYMENTS.replace("deployment_id: dep_s}", "deployment_id: ''}"), encoding="utf-8"
+    )
+    # staging is checked: its merged deployment has no ids, which is not a second problem
+    assert bad(manifests, "--env", "all", staging=staging, prod=prod) == [
+        f"{llama}:14:7: environment entry 'staging' needs model_instance_id and deployment_id "
+        "(missing or empty: deployment_id)",
+        "driftcheck: 1 manifest problem; nothing was checked",
+    ]
+
+
+def test_a_broken_environment_definition_is_not_also_an_unknown_name(
+    manifests: Path, staging: Emulator, prod: Emulator
+) -> None:
+    environments = manifests / "environments.yaml"
+    text = environments.read_text(encoding="utf-8")
+    environments.write_text(text.replace("account_id: acc_stg", "acount_id: acc_stg"), "utf-8")
+    # the deployment naming staging is right; only the definition is wrong, and said once
+    assert bad(manifests, "--env", "prod", staging=staging, prod=prod) == [
+        f"{environments}:4:5: unknown key 'acount_id' in environment 'staging': did you mean "
+        "'account_id'? allowed keys: account_id, base_url, vars",
+        "driftcheck: 1 manifest problem; nothing was checked",
+    ]
+
+
+def test_an_environment_named_all_is_refused(
+    manifests: Path, staging: Emulator, prod: Emulator
+) -> None:
+    environments = manifests / "environments.yaml"
+    text = environments.read_text(encoding="utf-8")
+    environments.write_text(text.replace("  prod:\n", "  all:\n"), "utf-8")
+    llama = manifests / "llama.yaml"
+    llama.write_text(DEPLOYMENTS.replace("      prod:", "      all:"), "utf-8")
+    # --env all would select every environment: a name 'all' could never be chosen alone
+    assert bad(manifests, "--env", "all", staging=staging, prod=prod) == [
+        f"{environments}:9:3: environment name 'all' is reserved "
+        "(--env all selects every environment)",
+        "driftcheck: 1 manifest problem; nothing was checked",
+    ]
+
+
+def test_driftcheck_env_is_named_in_its_errors(
+    manifests: Path, staging: Emulator, prod: Emulator
+) -> None:
+    result = check(manifests, env={"DRIFTCHECK_ENV": "prd"})
+    assert result.code == 1
+    assert result.stderr.splitlines() == [
+        "driftcheck: error: DRIFTCHECK_ENV: unknown environment 'prd' (did you mean 'prod'?); "
+        "defined: prod, staging"
+    ]
+    plain = manifests.parent / "plain.yaml"
+    plain.write_text("version: 1\ndeployments:\n  - {model_instance_id: m, deployment_id: d}\n")
+    result = check(plain, env={"DRIFTCHECK_ENV": "prod"})
+    assert result.code == 1
+    assert result.stderr.splitlines() == [
+        "driftcheck: error: DRIFTCHECK_ENV=prod: the manifests define no environments"
+    ]
+    assert staging.requests == [] and prod.requests == []
+
+
+# A variable holding a map with a ${env:...} inside: only that leaf is secret.
+SECRET_MAP = """\
+      vc:
+        vendor: LLMENGINE
+        gpus: 4
+        gpu_type: "${env:HF_TOKEN}"
+"""
+
+
+def _secret_in_a_variable(manifests: Path) -> Path:
+    environments = manifests / "environments.yaml"
+    text = environments.read_text(encoding="utf-8")
+    environments.write_text(text.replace("      tag: v2\n", "      tag: v2\n" + SECRET_MAP))
+    llama = manifests / "llama.yaml"
+    base = DEPLOYMENTS.split("    deployment_metadata:")[0]
+    llama.write_text(
+        base.replace(
+            "    vendor_configuration:\n      vendor: LLMENGINE\n      gpus: 4\n"
+            "      gpu_type: ${var.gpu}\n      max_workers: ${var.workers}\n",
+            "    vendor_configuration: ${var.vc}\n",
+        )
+        + "    environments:\n      prod: {model_instance_id: mi_p, deployment_id: dep_p}\n"
+    )
+    return environments
+
+
+def test_a_secret_inside_a_variable_map_never_shows_in_a_validation_message(
+    manifests: Path, staging: Emulator, prod: Emulator
+) -> None:
+    environments = _secret_in_a_variable(manifests)
+    assert bad(manifests, "--env", "prod", staging=staging, prod=prod) == [
+        f"{environments}:19:9: unknown gpu_type (sensitive); expected one of nvidia-tesla-t4, "
+        "nvidia-ampere-a10, nvidia-ampere-a100, nvidia-ampere-a100e, nvidia-hopper-h100, "
+        "nvidia-hopper-h100-1g20gb, nvidia-hopper-h100-3g40gb",
+        "driftcheck: 1 manifest problem; nothing was checked",
+    ]
+
+
+def test_render_of_a_variable_map_keeps_its_shape_and_hides_only_the_secret(
+    manifests: Path, prod: Emulator, tmp_path: Path
+) -> None:
+    environments = _secret_in_a_variable(manifests)
+    gpu = {"HF_TOKEN": "nvidia-hopper-h100"}  # a valid value, still from the environment
+    result = run("render", "--env", "prod", str(manifests), env=gpu)
+    assert result.code == 0, result.stderr
+    assert "nvidia-hopper-h100" not in result.stdout
+    lines = result.stdout.splitlines()
+    assert f"    vendor_configuration:  # {environments}:16 (var.vc)" in lines
+    assert f"      gpu_type: (sensitive)  # {environments}:19 (var.vc)" in lines
+    rendered = yaml.safe_load(result.stdout)["deployments"][0]["vendor_configuration"]
+    assert rendered == {"vendor": "LLMENGINE", "gpus": 4, "gpu_type": "(sensitive)"}
+    # the output is a manifest again once the secret is given back
+    again = tmp_path / "rendered.yaml"
+    again.write_text(result.stdout.replace("(sensitive)", "${env:HF_TOKEN}"), "utf-8")
+    checked = run("validate", str(again), env=gpu)
+    assert checked.code == 0, checked.stderr
+    assert HF_TOKEN not in result.stdout + result.stderr
+
+
+def test_environments_fixture_text_is_what_these_tests_edit() -> None:
+    # the edits above replace text of the shared fixture; a change there must fail here first
+    assert "account_id: acc_stg" in ENVIRONMENTS and "      tag: v2\n" in ENVIRONMENTS
+    assert "deployment_id: dep_s}" in DEPLOYMENTS
