@@ -26,6 +26,7 @@ from typing import Any
 from driftcheck.errors import DriftcheckError
 from driftcheck.live.records import Failed, Fetched, LiveSource, NotFound
 from driftcheck.manifest import MANIFEST_SUFFIXES, DesiredDeployment, DesiredState, ManifestError
+from driftcheck.manifest.desired import Scoped, scoped
 from driftcheck.result import (
     ChangeScope,
     DeploymentResult,
@@ -34,7 +35,7 @@ from driftcheck.result import (
     RunResult,
     Status,
 )
-from driftcheck.wait import ObservingSource, ReplaySource
+from driftcheck.wait import ObservingSource, ReplaySource, result_scope
 
 Key = tuple[str, str]
 #: ``check(desired, source)`` with the run's comparison options, by GET, without listing.
@@ -48,10 +49,10 @@ class ChangesError(DriftcheckError):
 
 @dataclasses.dataclass(frozen=True)
 class RefState:
-    """The declarations at REF, keyed by deployment."""
+    """The declarations at REF, keyed by deployment (ids and environment)."""
 
     ref: str
-    deployments: dict[Key, DesiredDeployment]
+    deployments: dict[Scoped, DesiredDeployment]
 
     def select(self, desired: DesiredState, *, check_all: bool) -> tuple[DesiredState, int]:
         """The deployments to check, and how many were left out as unchanged."""
@@ -62,11 +63,11 @@ class RefState:
         return dataclasses.replace(desired, deployments=changed), unchanged
 
     def changed(self, deployment: DesiredDeployment) -> bool:
-        before = self.deployments.get(deployment.key)
+        before = self.deployments.get(scoped(deployment.key))
         return before is None or _declaration(before) != _declaration(deployment)
 
     def removed(self, desired: DesiredState) -> list[DesiredDeployment]:
-        declared = {d.key for d in desired.deployments}
+        declared = {scoped(d.key) for d in desired.deployments}
         return [d for key, d in self.deployments.items() if key not in declared]
 
 
@@ -113,7 +114,7 @@ def load_ref_state(
                 f"({len(exc.problems)} problem(s)), first: {ref}:{where}:{first.line}:"
                 f"{first.column}: {first.message}"
             ) from None
-    return RefState(ref, {d.key: d for d in state.deployments})
+    return RefState(ref, {scoped(d.key): d for d in state.deployments})
 
 
 def _files_at(sha: str, ref: str, root: Path, paths: Sequence[str]) -> list[str]:
@@ -178,15 +179,15 @@ def mark_origins(
     check_all: bool,
 ) -> RunResult:
     """Mark each finding ``this_change`` / ``pre_existing`` and list the removed deployments."""
-    keys = {(d.model_instance_id, d.deployment_id) for d in result.deployments}
+    keys = {result_scope(d) for d in result.deployments}
     before = tuple(
         d for key, d in ref_state.deployments.items() if key in keys and key in observed.last
     )
     judged = check(DesiredState(before), ReplaySource(observed)).deployments if before else ()
-    at_ref = {(d.model_instance_id, d.deployment_id): d for d in judged}
+    at_ref = {result_scope(d): d for d in judged}
     deployments = tuple(
         _marked(d, at_ref.get(key) if key in ref_state.deployments else None)
-        for d, key in ((d, (d.model_instance_id, d.deployment_id)) for d in result.deployments)
+        for d, key in ((d, result_scope(d)) for d in result.deployments)
     )
     return dataclasses.replace(
         result,

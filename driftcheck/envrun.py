@@ -83,15 +83,17 @@ def _made(
 class EnvironmentSources:
     """Answers each key from the source of the environment that declares it.
 
-    A key declared in several environments (the same ids in two accounts) goes to them in
-    order of appearance, so the full list of a run maps exactly; a re-check of a subset
-    (``--wait``) maps each key to the first environment that declares it.
+    Each key of a loaded set names its environment (``EnvironmentKey``); a plain key declared
+    in several environments goes to them in order of appearance.
     """
 
     def __init__(self, parts: Sequence[tuple[str | None, LiveSource, Sequence[Key]]]) -> None:
         self.parts = list(parts)
         self.description = ", ".join(f"{name}: {source.description}" for name, source, _ in parts)
         self._homes: dict[Key, list[int]] = {}
+        # a key that names its environment (EnvironmentKey) goes to that one's source: a
+        # subset (--wait, --changed-since) may hold staging's ids without prod's same ids
+        self._named = {name: index for index, (name, _, _) in enumerate(self.parts)}
         for index, (_name, _source, keys) in enumerate(self.parts):
             for key in keys:
                 self._homes.setdefault(key, []).append(index)
@@ -107,10 +109,13 @@ class EnvironmentSources:
         wanted: list[list[tuple[int, Key]]] = [[] for _ in self.parts]
         used: dict[Key, int] = {}
         for position, key in enumerate(keys):
-            homes = self._homes.get(key) or [0]
-            seen = used.get(key, 0)
-            used[key] = seen + 1
-            wanted[homes[min(seen, len(homes) - 1)]].append((position, key))
+            home = self._named.get(getattr(key, "environment", None))
+            if home is None:  # ids without their environment: by order of appearance
+                homes = self._homes.get(key) or [0]
+                seen = used.get(key, 0)
+                used[key] = seen + 1
+                home = homes[min(seen, len(homes) - 1)]
+            wanted[home].append((position, key))
         outcomes: list[Outcome | None] = [None] * len(keys)
         listings: list[Listing] = []
         done = 0

@@ -22,6 +22,7 @@ from typing import IO, Protocol
 
 from driftcheck.live.records import Collected, Fetched, ListScope, LiveSource, Outcome, Progress
 from driftcheck.manifest import DesiredState
+from driftcheck.manifest.desired import Scoped, scoped
 from driftcheck.result import DeploymentResult, ErrorKind, RunResult, Status
 
 Key = tuple[str, str]
@@ -87,8 +88,9 @@ class ObservingSource:
     def __init__(self, inner: LiveSource) -> None:
         self.inner = inner
         self.description = inner.description
-        self.checks: dict[Key, int] = {}
-        self.last: dict[Key, Outcome] = {}
+        # by ids and environment: the same ids in staging and prod are two deployments
+        self.checks: dict[Scoped, int] = {}
+        self.last: dict[Scoped, Outcome] = {}
 
     def collect(
         self,
@@ -100,11 +102,11 @@ class ObservingSource:
     ) -> Collected:
         collected = self.inner.collect(keys, mode=mode, scope=scope, progress=progress)
         for key, outcome in zip(keys, collected.outcomes, strict=True):
-            self.checks[key] = self.checks.get(key, 0) + 1
-            self.last[key] = outcome
+            self.checks[scoped(key)] = self.checks.get(scoped(key), 0) + 1
+            self.last[scoped(key)] = outcome
         return collected
 
-    def live_status(self, key: Key) -> str | None:
+    def live_status(self, key: Scoped) -> str | None:
         outcome = self.last.get(key)
         if isinstance(outcome, Fetched) and isinstance(outcome.body, dict):
             status = outcome.body.get("status")
@@ -128,7 +130,7 @@ class ReplaySource:
         scope: ListScope | None = None,
         progress: Progress | None = None,
     ) -> Collected:
-        return Collected([self.observed.last[key] for key in keys])
+        return Collected([self.observed.last[scoped(key)] for key in keys])
 
 
 #: ``check(desired, source)`` with the run's comparison options; fetches by GET, no listing.
@@ -155,7 +157,7 @@ class Waiter:
     ) -> RunResult:
         """Re-check what is not settled until it is, or the deadline; the last observation of
         each deployment wins. ``first`` must have been fetched through ``source``."""
-        current = {(d.model_instance_id, d.deployment_id): d for d in first.deployments}
+        current = {result_scope(d): d for d in first.deployments}
         wait_began = self.clock.monotonic()
         finished_at = first.finished_at
         delay = FIRST_DELAY
@@ -172,19 +174,19 @@ class Waiter:
             jittered = min(delay * (0.75 + 0.5 * self.rng.random()), MAX_DELAY)
             self.clock.sleep(min(jittered, left))
             delay = min(delay * 2, MAX_DELAY)
-            keys = {(d.model_instance_id, d.deployment_id) for d in pending}
+            keys = {result_scope(d) for d in pending}
             subset = dataclasses.replace(
-                desired, deployments=tuple(d for d in desired.deployments if d.key in keys)
+                desired,
+                deployments=tuple(d for d in desired.deployments if scoped(d.key) in keys),
             )
             again = recheck(subset, source)
             finished_at = again.finished_at
             for deployment in again.deployments:
-                current[(deployment.model_instance_id, deployment.deployment_id)] = deployment
+                current[result_scope(deployment)] = deployment
         waited = round(self.clock.monotonic() - wait_began, 1)
         deployments = tuple(
             dataclasses.replace(
-                current[(d.model_instance_id, d.deployment_id)],
-                checks=source.checks.get((d.model_instance_id, d.deployment_id), 0),
+                current[result_scope(d)], checks=source.checks.get(result_scope(d), 0)
             )
             for d in first.deployments
         )
@@ -196,13 +198,18 @@ class Waiter:
 def _worth_waiting(deployment: DeploymentResult, source: ObservingSource) -> bool:
     if deployment.status is Status.IN_SYNC:
         return False
-    status = source.live_status((deployment.model_instance_id, deployment.deployment_id))
+    status = source.live_status(result_scope(deployment))
     return status is None or status.upper() not in FAILURE_STATUSES
 
 
 def _describe(deployment: DeploymentResult, source: ObservingSource) -> str:
-    live = source.live_status((deployment.model_instance_id, deployment.deployment_id))
+    live = source.live_status(result_scope(deployment))
     return f"{deployment.label} ({live or deployment.status.value})"
+
+
+def result_scope(deployment: DeploymentResult) -> Scoped:
+    """A result's ids with its environment (see ``manifest.desired.scoped``)."""
+    return (deployment.environment, deployment.model_instance_id, deployment.deployment_id)
 
 
 def _auth_failed(deployments: Iterable[DeploymentResult]) -> bool:

@@ -1,12 +1,16 @@
-"""Environments (#12), found by QA: each bad input is one problem, at its own place, and a
-secret inside a variable never shows. The set of test_environments.py, against two emulators."""
+"""Environments (#12), found by QA: each bad input is one problem, at its own place; a
+secret inside a variable never shows; the same ids in two environments stay two deployments
+(--wait, --changed-since). The set of test_environments.py, against two emulators."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
+import driftcheck.wait
 from tests.acceptance.test_environments import (
     DEPLOYMENTS,
     ENVIRONMENTS,
@@ -15,10 +19,13 @@ from tests.acceptance.test_environments import (
     check,
     manifests,
     prod,
+    report,
+    requested,
     run,
     staging,
 )
-from tests.emulator import Emulator
+from tests.acceptance.test_wait import FakeClock
+from tests.emulator import Emulator, make_deployment
 
 # the fixtures, used by name below (pytest finds them in this module's namespace)
 __all__ = ["manifests", "prod", "staging"]
@@ -151,3 +158,60 @@ def test_environments_fixture_text_is_what_these_tests_edit() -> None:
     # the edits above replace text of the shared fixture; a change there must fail here first
     assert "account_id: acc_stg" in ENVIRONMENTS and "      tag: v2\n" in ENVIRONMENTS
     assert "deployment_id: dep_s}" in DEPLOYMENTS
+
+
+# The same ids in staging and prod (two accounts): each declaration is its own deployment.
+SHARED = """\
+version: 1
+environments:
+  staging: {{account_id: acc_stg, base_url: "{staging}"}}
+  prod: {{account_id: acc_prod, base_url: "{prod}"}}
+deployments:
+  - name: shared
+    environments:
+      prod: {{model_instance_id: mi_sh, deployment_id: dep_sh, status: READY}}
+      staging: {{model_instance_id: mi_sh, deployment_id: dep_sh, status: {status}}}
+"""
+
+
+def _shared(staging: Emulator, prod: Emulator, prod_status: str) -> None:
+    staging.put(make_deployment("mi_sh", "dep_sh", name="shared", status="DEPLOYING"))
+    prod.put(make_deployment("mi_sh", "dep_sh", name="shared", status=prod_status))
+
+
+def test_wait_keeps_each_environment_of_the_same_ids_apart(
+    tmp_path: Path, staging: Emulator, prod: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(driftcheck.wait, "CLOCK", FakeClock())
+    _shared(staging, prod, "FAILED")  # prod drifted for good; staging is as declared
+    text = SHARED.format(staging=staging.url, prod=prod.url, status="DEPLOYING")
+    (tmp_path / "m.yaml").write_text(text, encoding="utf-8")
+    result = check(tmp_path / "m.yaml", "--env", "all", "--wait", "1m", "--format", "json")
+    # before: prod's result was replaced by staging's (same ids), a false "in sync"
+    assert result.code == 2, result.stdout + result.stderr
+    found = [(d["environment"], d["status"]) for d in report(result)["deployments"]]
+    assert found == [("prod", "drifted"), ("staging", "in_sync")]
+
+
+def test_changed_since_checks_a_change_in_one_environment_in_that_environment(
+    tmp_path: Path, staging: Emulator, prod: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _shared(staging, prod, "FAILED")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    manifest = repo / "m.yaml"
+    manifest.write_text(SHARED.format(staging=staging.url, prod=prod.url, status="READY"))
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "."], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "ref"], cwd=repo, check=True)
+    # only staging's declaration changes; prod's same ids are not part of this change
+    manifest.write_text(SHARED.format(staging=staging.url, prod=prod.url, status="DEPLOYING"))
+    monkeypatch.chdir(repo)
+    result = check(Path("m.yaml"), "--env", "all", "--changed-since", "HEAD", "--format", "json")
+    assert result.code == 0, result.stdout + result.stderr
+    found = [(d["environment"], d["status"]) for d in report(result)["deployments"]]
+    assert found == [("staging", "in_sync")]
+    # before: staging's declaration was fetched from prod's account (and judged drifted)
+    assert requested(staging) == [("/v4/models/mi_sh/deployments/dep_sh", "acc_stg")]
+    assert prod.requests == []
