@@ -194,5 +194,7 @@ def entry_json(entry: BaselineEntry) -> dict[str, Any]:
         data.update(path=key.path, kind=key.kind, desired=entry.desired, live=entry.live)
     elif key.type is EntryType.ERROR:
         data.update(kind=key.kind, message=entry.message)
+    if key.environment is not None:  # additive: only for a set with environments
+        data["environment"] = key.environment
     data[FIRST_SEEN_FIELD] = entry.first_seen
     return data

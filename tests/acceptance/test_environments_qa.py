@@ -215,3 +215,26 @@ def test_changed_since_checks_a_change_in_one_environment_in_that_environment(
     # before: staging's declaration was fetched from prod's account (and judged drifted)
     assert requested(staging) == [("/v4/models/mi_sh/deployments/dep_sh", "acc_stg")]
     assert prod.requests == []
+
+
+def test_a_baseline_tells_the_same_finding_in_two_environments_apart(
+    tmp_path: Path, staging: Emulator, prod: Emulator
+) -> None:
+    text = SHARED.format(staging=staging.url, prod=prod.url, status="READY")
+    (tmp_path / "m.yaml").write_text(text, encoding="utf-8")
+    staging.put(make_deployment("mi_sh", "dep_sh", name="shared", status="READY"))
+    prod.put(make_deployment("mi_sh", "dep_sh", name="shared", status="FAILED"))
+    first = check(tmp_path / "m.yaml", "--env", "all", "--format", "json")
+    assert first.code == 2
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(first.stdout, encoding="utf-8")
+    # tonight staging drifts the same way prod already did: that is new, not persisting
+    staging.put(make_deployment("mi_sh", "dep_sh", name="shared", status="FAILED"))
+    args = ("--env", "all", "--baseline", str(baseline), "--fail-on", "new", "--format", "json")
+    result = check(tmp_path / "m.yaml", *args)
+    assert result.code == 2, result.stdout + result.stderr
+    marks = {
+        d["environment"]: [diff["state"] for diff in d["differences"]]
+        for d in report(result)["deployments"]
+    }
+    assert marks == {"prod": ["persisting"], "staging": ["new"]}
