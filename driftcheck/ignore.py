@@ -210,7 +210,8 @@ class Tally:
         ``unused``, since it was not tried."""
         self.policy = policy
         self.deployments = tuple(deployments if declared is None else declared)
-        self._counts: dict[tuple[str, str], dict[IgnoreRule, int]] = {}
+        # by ids and environment: the same ids in staging and prod are two deployments
+        self._counts: dict[tuple[object, ...], dict[IgnoreRule, int]] = {}
 
     def filter(
         self, deployment: Declared, differences: Iterable[Difference]
@@ -227,7 +228,8 @@ class Tally:
             if decision.expired is not None:
                 diff = replace(diff, note=expired_note(decision.expired))
             kept.append(diff)
-        self._counts[deployment.key] = counts
+        key = deployment.key
+        self._counts[(getattr(key, "environment", None), key[0], key[1])] = counts
         return tuple(kept)
 
     def report(self, results: Sequence[DeploymentResult]) -> tuple[IgnoreReport, ...]:

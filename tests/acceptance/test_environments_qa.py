@@ -238,3 +238,20 @@ def test_a_baseline_tells_the_same_finding_in_two_environments_apart(
         for d in report(result)["deployments"]
     }
     assert marks == {"prod": ["persisting"], "staging": ["new"]}
+
+
+def test_an_ignore_used_in_one_environment_is_not_unused(
+    tmp_path: Path, staging: Emulator, prod: Emulator
+) -> None:
+    text = SHARED.format(staging=staging.url, prod=prod.url, status="READY")
+    text = text.replace("  - name: shared\n", "  - name: shared\n    ignore: [status]\n")
+    (tmp_path / "m.yaml").write_text(text, encoding="utf-8")
+    prod.put(make_deployment("mi_sh", "dep_sh", name="shared", status="FAILED"))  # silenced
+    staging.put(make_deployment("mi_sh", "dep_sh", name="shared", status="READY"))
+    result = check(tmp_path / "m.yaml", "--env", "all", "--format", "json")
+    assert result.code == 0, result.stdout + result.stderr
+    ignores = report(result)["ignores"]
+    # before: staging's count replaced prod's (same ids), so the rule read as unused
+    assert [(i["pattern"], i["status"], i["silenced"]) for i in ignores] == [
+        ("status", "active", 1)
+    ]
