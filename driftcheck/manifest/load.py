@@ -208,9 +208,22 @@ def _settled(problems: list[Problem], effective: Effective | None) -> list[Probl
         return problems
     # a value that could not be interpolated is reported once, as such: not also as a value
     # of the wrong type on the same line
-    kept = [p for p in problems if (p.file, p.line) not in effective.unresolved]
+    kept = [
+        _unquoted(p, effective) for p in problems if (p.file, p.line) not in effective.unresolved
+    ]
     kept.sort(key=lambda p: (p.file != effective.file, p.file, p.line, p.column))
     return kept
+
+
+def _unquoted(problem: Problem, effective: Effective) -> Problem:
+    """The problem with every ${env:NAME} value of the file that it quotes masked: messages
+    about an ignore pattern, say, are made where the value's path is not at hand."""
+    message = problem.message
+    for path in effective.sensitive:
+        value = value_at(effective.data, path)
+        if isinstance(value, str) and repr(value) in message:
+            message = message.replace(repr(value), "(sensitive)")
+    return problem if message == problem.message else replace(problem, message=message)
 
 
 def _map_keys(

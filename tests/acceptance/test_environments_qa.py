@@ -255,3 +255,19 @@ def test_an_ignore_used_in_one_environment_is_not_unused(
     assert [(i["pattern"], i["status"], i["silenced"]) for i in ignores] == [
         ("status", "active", 1)
     ]
+
+
+def test_an_ignore_pattern_from_the_environment_never_shows_in_a_message(
+    manifests: Path, staging: Emulator, prod: Emulator
+) -> None:
+    llama = manifests / "llama.yaml"
+    text = DEPLOYMENTS.replace("  - name: prod-only\n", "  - name: prod-only\n    ignore: [x]\n")
+    llama.write_text(text.replace("ignore: [x]", 'ignore: ["${env:PATTERN}"]'), "utf-8")
+    result = check(manifests, "--env", "prod", env={"PATTERN": "hf..secret-pattern"})
+    assert result.code == 1
+    assert result.stderr.splitlines() == [
+        f"{llama}:21:14: invalid ignore pattern (sensitive): empty segment (two dots in a row, "
+        "or a leading/trailing dot)",
+        "driftcheck: 1 manifest problem; nothing was checked",
+    ]
+    assert staging.requests == [] and prod.requests == []
