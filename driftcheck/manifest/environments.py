@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from driftcheck.errors import DriftcheckError, Problem
-from driftcheck.manifest.interpolate import VAR_NAME, Origin, Place, Variable
+from driftcheck.manifest.interpolate import VAR_NAME, Origin, Place, Variable, in_key
 from driftcheck.manifest.messages import close_match, describe, suggest
 from driftcheck.manifest.schema import ENVIRONMENT_NAME
 from driftcheck.manifest.yaml import Document
@@ -56,6 +56,8 @@ def definitions(
             continue
         for name, entry in block.items():
             place = top.child(name) if isinstance(name, str) else top
+            if in_key(name):
+                continue  # reported as a reference in a key
             if not isinstance(name, str) or not NAME.fullmatch(name):
                 problems.append(
                     _at(place, f"environment name {name!r} must match [a-z][a-z0-9_-]*")
@@ -137,11 +139,13 @@ def _environment(
             )
         )
     for var, value in (raw_vars or {}).items() if isinstance(raw_vars, dict) else ():
+        if in_key(var):
+            ok = False  # reported as a reference in a key
+            continue
         if not isinstance(var, str) or not VAR_NAME.match(var):
             ok = False
-            problems.append(
-                _at(vars_place, f"variable name {var!r} must match [A-Za-z_][A-Za-z0-9_-]*")
-            )
+            at = vars_place.child(var) if isinstance(var, str) else vars_place
+            problems.append(_at(at, f"variable name {var!r} must match [A-Za-z_][A-Za-z0-9_-]*"))
             continue
         at = vars_place.child(var)
         variables[var] = Variable(var, value, at.origin(f"var.{var}"), at)
@@ -200,6 +204,8 @@ def deployment_problems(
     ]
     for name, entry in entries.items():
         at = here.child(name) if isinstance(name, str) else here
+        if in_key(name):
+            continue  # reported as a reference in a key
         if name not in defined and name not in broken:
             problems.append(_at(at, unknown_environment(str(name), defined)))
             continue
@@ -223,7 +229,7 @@ def unknown_environment(name: str, defined: dict[str, Environment]) -> str:
     names = sorted(defined)
     close = close_match(name, names)
     hint = f" (did you mean {close!r}?)" if close else ""
-    return f"unknown environment {name!r}{hint}; defined: {', '.join(names)}"
+    return f"unknown environment {name!r}{hint}; defined: {', '.join(names) or 'none valid'}"
 
 
 def select(

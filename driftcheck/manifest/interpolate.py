@@ -24,6 +24,13 @@ _VAR = re.compile(r"var\.([A-Za-z_][A-Za-z0-9_-]*)\Z")
 _ENV = re.compile(r"env:([A-Za-z_][A-Za-z0-9_]*)\Z")
 VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 ESCAPE = "$${"
+# a `${` that is not escaped: in a key it is an error of its own ("keys are literal")
+REAL_REFERENCE = re.compile(r"(?<!\$)\$\{")
+
+
+def in_key(key: object) -> bool:
+    """A key that holds a reference: reported once as such, not also as a bad name."""
+    return isinstance(key, str) and REAL_REFERENCE.search(key) is not None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ once. Nothing is checked unless the whole set is valid.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,13 +24,11 @@ from driftcheck.manifest.environments import (
     named,
     select,
 )
-from driftcheck.manifest.interpolate import Interpolator, Origin, Place, Variable
+from driftcheck.manifest.interpolate import Interpolator, Origin, Place, Variable, in_key
 from driftcheck.manifest.load import discover, duplicates, read_document, validate
 from driftcheck.manifest.messages import close_match
 from driftcheck.manifest.models import UNMANAGED_IGNORE
 from driftcheck.manifest.yaml import Document, ScalarMemo
-
-_REAL_REFERENCE = re.compile(r"(?<!\$)\$\{")
 
 
 @dataclass(frozen=True)
@@ -87,6 +84,9 @@ def load_set(paths: Iterable[str], selection: Selection) -> LoadedSet:
     documents = [(name, doc) for name, doc in entries if isinstance(doc, Document)]
     defined, found = definitions(documents)
     problems.extend(found)
+    broken = named(documents) - set(defined)
+    for name, document in documents:
+        problems.extend(_shape_problems(name, document, defined, broken))
     try:
         if selection.every_by_default and not selection.environments:
             names: tuple[str | None, ...] = tuple(sorted(defined))
@@ -97,9 +97,6 @@ def load_set(paths: Iterable[str], selection: Selection) -> LoadedSet:
         if problems or unreadable:  # a broken set first: it may be why the names are wrong
             raise ManifestError([*problems, *unreadable]) from None
         raise
-    broken = named(documents) - set(defined)
-    for name, document in documents:
-        problems.extend(_shape_problems(name, document, defined, broken))
     if not names:
         names = (None,)
     states: list[EnvironmentState] = []
@@ -166,7 +163,7 @@ def _shape_problems(
             "keys are literal; write $${ for a literal ${",
         )
         for path, (line, column) in document.key_refs.items()
-        if _REAL_REFERENCE.search(str(path[-1]))
+        if in_key(path[-1])
     ]
     data = document.data
     items = data.get("deployments") if isinstance(data, dict) else None

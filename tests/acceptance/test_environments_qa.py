@@ -271,3 +271,17 @@ def test_an_ignore_pattern_from_the_environment_never_shows_in_a_message(
         "driftcheck: 1 manifest problem; nothing was checked",
     ]
     assert staging.requests == [] and prod.requests == []
+
+
+def test_a_reference_in_a_variable_or_environment_name_is_one_problem(
+    manifests: Path, staging: Emulator, prod: Emulator
+) -> None:
+    environments = manifests / "environments.yaml"
+    text = environments.read_text(encoding="utf-8")
+    environments.write_text(text.replace("      tag: v2\n", '      "${var.tag}x": v2\n'), "utf-8")
+    # not also "variable name ... must match", nor prod "unknown" for the deployments
+    assert bad(manifests, "--env", "prod", staging=staging, prod=prod) == [
+        f"{environments}:15:7: a reference is not allowed in a key ('${{var.tag}}x'): keys are "
+        "literal; write $${ for a literal ${",
+        "driftcheck: 1 manifest problem; nothing was checked",
+    ]
