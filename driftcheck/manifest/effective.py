@@ -148,7 +148,7 @@ def _emit(value: Any, place: Place, path: Path, out: Effective, resolver: Interp
     if not (isinstance(value, str) and "${" in value):
         return value
     try:
-        found = resolver.scalar(value, place.text_origin())
+        found = resolver.scalar(value, place.text_origin(), source=place.source())
     except Unresolved:
         origin = out.origins[path]
         out.unresolved.add((origin.file, origin.line))

@@ -285,3 +285,19 @@ def test_a_reference_in_a_variable_or_environment_name_is_one_problem(
         "literal; write $${ for a literal ${",
         "driftcheck: 1 manifest problem; nothing was checked",
     ]
+
+
+def test_a_reference_after_a_line_break_or_an_escape_is_found_in_its_place(
+    manifests: Path, staging: Emulator, prod: Emulator
+) -> None:
+    llama = manifests / "llama.yaml"
+    text = DEPLOYMENTS.replace(
+        '      label: "team-${var.workers}"\n',
+        '      label: |\n        team\n        x ${var.nope}\n      tab: "a\\tb ${var.nope}"\n',
+    )
+    llama.write_text(text, encoding="utf-8")
+    assert bad(manifests, "--env", "prod", staging=staging, prod=prod) == [
+        f"{llama}:13:11: undefined variable var.nope in environment 'prod'",
+        f"{llama}:14:18: undefined variable var.nope in environment 'prod'",
+        "driftcheck: 2 manifest problems; nothing was checked",
+    ]
