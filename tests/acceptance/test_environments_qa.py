@@ -4,9 +4,11 @@ secret inside a variable never shows; the same ids in two environments stay two 
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
@@ -74,6 +76,11 @@ def test_an_environment_named_all_is_refused(
         "(--env all selects every environment)",
         "driftcheck: 1 manifest problem; nothing was checked",
     ]
+    # an editor says so too
+    schema = json.loads(run("schema").stdout)
+    document = yaml.safe_load(environments.read_text(encoding="utf-8"))
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(document))
+    assert [list(e.absolute_path) for e in errors] == [["environments"]]
 
 
 def test_driftcheck_env_is_named_in_its_errors(
