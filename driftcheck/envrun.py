@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
 from driftcheck.errors import DriftcheckError
 from driftcheck.live.records import (
@@ -119,7 +120,7 @@ class EnvironmentSources:
         outcomes: list[Outcome | None] = [None] * len(keys)
         listings: list[Listing] = []
         done = 0
-        for (_name, source, _declared), part in zip(self.parts, wanted, strict=True):
+        for (name, source, _declared), part in zip(self.parts, wanted, strict=True):
             if not part and scope is None:
                 continue
             shown = _shifted(progress, done, len(keys))
@@ -127,7 +128,7 @@ class EnvironmentSources:
             for (position, _key), outcome in zip(part, collected.outcomes, strict=True):
                 outcomes[position] = outcome
             if collected.listing is not None:
-                listings.append(collected.listing)
+                listings.append(_tagged(collected.listing, name))
             done += len(part)
         return Collected([o for o in outcomes if o is not None], _merged(listings))
 
@@ -136,6 +137,22 @@ def _shifted(progress: Progress | None, done_before: int, total: int) -> Progres
     if progress is None:
         return None
     return lambda done, _count: progress(done_before + done, total)
+
+
+class ListedItem(dict[str, Any]):
+    """A listed live deployment that knows whose account listed it: the same ids declared in
+    prod do not make staging's deployment managed."""
+
+    environment: str | None = None
+
+
+def _tagged(listing: Listing, environment: str | None) -> Listing:
+    items: list[dict[str, Any]] = []
+    for item in listing.items:
+        tagged = ListedItem(item)
+        tagged.environment = environment
+        items.append(tagged)
+    return replace(listing, items=items)
 
 
 def _merged(listings: list[Listing]) -> Listing | None:

@@ -121,6 +121,7 @@ class UnmanagedDeployment:
     name: str | None
     created_at: str | None
     created_by: str | None
+    environment: str | None = None  # with environments: whose account listed it
 
     @property
     def key(self) -> str:
@@ -128,7 +129,8 @@ class UnmanagedDeployment:
 
     @property
     def label(self) -> str:
-        return f"{self.name} ({self.key})" if self.name else self.key
+        label = f"{self.name} ({self.key})" if self.name else self.key
+        return label if self.environment is None else f"{label} in {self.environment}"
 
 
 @dataclass(frozen=True)

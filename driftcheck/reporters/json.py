@@ -122,14 +122,18 @@ def _gate_fields(result: RunResult) -> dict[str, Any]:
 
 def _unmanaged(entry: UnmanagedDeployment, marks: Marks | None) -> dict[str, Any]:
     mark = marks.unmanaged(entry.model_instance_id, entry.deployment_id) if marks else None
-    return {
-        "model_instance_id": entry.model_instance_id,
-        "deployment_id": entry.deployment_id,
-        "name": entry.name,
-        "status": "unmanaged",
-        "created_at": entry.created_at,
-        "created_by": entry.created_by,
-    } | mark_fields(mark)
+    return (
+        {
+            "model_instance_id": entry.model_instance_id,
+            "deployment_id": entry.deployment_id,
+            "name": entry.name,
+            "status": "unmanaged",
+            "created_at": entry.created_at,
+            "created_by": entry.created_by,
+        }
+        | ({"environment": entry.environment} if entry.environment else {})
+        | mark_fields(mark)
+    )
 
 
 def _difference(diff: Difference) -> dict[str, Any]:

@@ -308,3 +308,18 @@ def test_a_reference_after_a_line_break_or_an_escape_is_found_in_its_place(
         f"{llama}:14:18: undefined variable var.nope in environment 'prod'",
         "driftcheck: 2 manifest problems; nothing was checked",
     ]
+
+
+def test_unmanaged_is_judged_per_environment(
+    manifests: Path, staging: Emulator, prod: Emulator
+) -> None:
+    # staging's account runs mi_p/dep_only, which only prod declares
+    staging.put(make_deployment("mi_p", "dep_only", name="stray", account_id="acc_stg"))
+    prod.put(make_deployment("mi_p", "dep_only", name="prod-only", account_id="acc_prod"))
+    result = check(manifests, "--env", "all", "--unmanaged", "--format", "json")
+    # before: declared in prod counted as declared in staging too: 100 % coverage, exit 0
+    assert result.code == 2, result.stdout + result.stderr
+    document = report(result)
+    found = [(u["environment"], u["deployment_id"]) for u in document["unmanaged"]]
+    assert found == [("staging", "dep_only")]
+    assert (document["summary"]["unmanaged"], document["summary"]["live_total"]) == (1, 4)
