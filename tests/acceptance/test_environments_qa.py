@@ -323,3 +323,21 @@ def test_unmanaged_is_judged_per_environment(
     found = [(u["environment"], u["deployment_id"]) for u in document["unmanaged"]]
     assert found == [("staging", "dep_only")]
     assert (document["summary"]["unmanaged"], document["summary"]["live_total"]) == (1, 4)
+
+
+def test_wait_rechecks_a_rollout_in_its_own_environment(
+    tmp_path: Path, staging: Emulator, prod: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(driftcheck.wait, "CLOCK", FakeClock())
+    text = SHARED.format(staging=staging.url, prod=prod.url, status="READY")
+    (tmp_path / "m.yaml").write_text(text, encoding="utf-8")
+    prod.put(make_deployment("mi_sh", "dep_sh", name="shared", status="READY"))
+    staging.put(make_deployment("mi_sh", "dep_sh", name="shared"))
+    staging.rollout("mi_sh", "dep_sh", "DEPLOYING", "READY")
+    result = check(tmp_path / "m.yaml", "--env", "all", "--wait", "1m", "--format", "json")
+    assert result.code == 0, result.stdout + result.stderr
+    checks = [(d["environment"], d["checks"]) for d in report(result)["deployments"]]
+    assert checks == [("prod", 1), ("staging", 2)]
+    # only staging's deployment was re-checked, and in staging's account
+    assert requested(staging) == [("/v4/models/mi_sh/deployments/dep_sh", "acc_stg")] * 2
+    assert len(prod.requests) == 1
