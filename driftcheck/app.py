@@ -159,6 +159,15 @@ def run_check(options: CheckOptions) -> int:
     inputs += [name for name in (options.live_from, options.api_key.file) if name]
     for target in options.reports:
         refuse_overwriting(f"--report {target.format}={target.path}", target.path, inputs)
+    if step_summary:
+        # appending the job summary to a manifest (or to a report file that is replaced
+        # whole) would corrupt it; GitHub's own path never clashes
+        clash = clashing_input(step_summary, [*inputs, *(t.path for t in options.reports)])
+        if clash is not None:
+            raise DriftcheckError(
+                f"$GITHUB_STEP_SUMMARY names {clash}, which this run reads or writes as a "
+                "report; the job summary would corrupt it"
+            )
     baseline = load_baseline(options.baseline) if options.baseline else None
     # the wait line goes where the progress line goes: a terminal's stderr, not CI logs
     gate = (

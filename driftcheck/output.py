@@ -50,6 +50,24 @@ def same_file(a: str, b: str) -> bool:
         return False
 
 
+_STDOUT_NAMES = frozenset({"/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"})
+
+
+def is_stdout(path: str) -> bool:
+    """Whether ``path`` is standard output (``/dev/stdout``), or the file or pipe the shell
+    sent stdout to: a report there would interleave with ``--format``'s output, or be
+    replaced under it. A shared device such as ``/dev/null`` is no clash."""
+    if os.path.abspath(path) in _STDOUT_NAMES:
+        return True
+    try:
+        out = os.fstat(sys.stdout.fileno())
+        target = os.stat(path)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return False  # no such file yet, or stdout is not a real file (tests capture it)
+    shared = stat.S_ISREG(target.st_mode) or stat.S_ISFIFO(target.st_mode)
+    return shared and (out.st_dev, out.st_ino) == (target.st_dev, target.st_ino)
+
+
 def clashing_input(path: str, inputs: Iterable[str]) -> str | None:
     """The first of ``inputs`` (manifests, ignore files, a snapshot) that ``path`` would
     overwrite, or None."""

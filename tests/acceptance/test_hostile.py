@@ -223,7 +223,7 @@ def test_snapshot_never_holds_the_key_a_server_echoes(manifest: Any, tmp_path: P
     [
         (Reply(status=404, body="<html>404</html>", content_type="text/html"), "a text/html body"),
         (Reply(status=404, body=""), "an empty body"),
-        (Reply(status=404, body=["Not Found"]), "a application/json body"),
+        (Reply(status=404, body=["Not Found"]), "an application/json body"),
     ],
 )
 def test_404_without_a_json_object_is_an_error_not_missing(

@@ -22,8 +22,13 @@ from driftcheck.live.snapshot import SnapshotSource
         ({"retry-after": "1e400"}, None),  # not the cap on every attempt
         ({"retry-after": "inf"}, None),
         ({"retry-after": "nan"}, None),
-        ({"retry-after": "-5"}, 0.0),
-        ({"retry-after": "999"}, 60.0),
+        ({"retry-after": "-5"}, None),  # not a delay a server can mean
+        ({"retry-after": "999"}, None),  # beyond the cap: backoff, not the cap every time
+        ({"retry-after": "99999999999"}, None),
+        ({"retry-after": "60"}, 60.0),
+        ({"retry-after-ms": "-100"}, None),
+        ({"retry-after-ms": "61000", "retry-after": "2"}, 2.0),
+        ({"retry-after": "Thu, 01 Jan 1970 00:00:00 GMT"}, 0.0),  # a past date is "now"
         ({"retry-after-ms": "250"}, 0.25),
         ({"retry-after-ms": "1e400", "retry-after": "2"}, 2.0),
         ({"retry-after-ms": "soon"}, None),
@@ -76,6 +81,12 @@ def test_unusable_numbers_are_refused(changes: dict[str, float]) -> None:
 @pytest.mark.parametrize("text", ["NaN", "-Infinity", "1e400", "[1e999]"])
 def test_json_is_strict_about_non_finite_numbers(text: str) -> None:
     with pytest.raises(JsonProblem):
+        parse_json(text.encode())
+
+
+@pytest.mark.parametrize("text", ['{"a": 1, "a": 2}', '[{"x": {"b": 1, "b": 1}}]'])
+def test_json_refuses_a_repeated_key(text: str) -> None:
+    with pytest.raises(JsonProblem, match="repeats a key"):
         parse_json(text.encode())
 
 
