@@ -333,12 +333,16 @@ def run_snapshot(options: SnapshotOptions) -> int:
     output = options.output
     # A snapshot that lacks deployments would read back as errors at best; the previous
     # file is often the last good record, so only --allow-partial may replace it.
-    if output != "-" and (failures or listing_failed) and not options.allow_partial:
-        kept = "kept the previous" if os.path.exists(output) else "did not write"
+    # The same holds for standard output: a pipeline must not take a partial snapshot for a
+    # whole one (the exit code alone is easy to lose after a pipe).
+    if (failures or listing_failed) and not options.allow_partial:
+        if output == "-":
+            kept = "did not write the snapshot to standard output"
+        else:
+            kept = f"{'kept the previous' if os.path.exists(output) else 'did not write'} {output}"
         missing = f"{len(failures)} of {len(keys)} deployments" if failures else "the listing"
         return fail(
-            f"{kept} {output}: {missing} could not be recorded "
-            "(--allow-partial writes what was recorded)"
+            f"{kept}: {missing} could not be recorded (--allow-partial writes what was recorded)"
         )
     if output == "-":
         write_stdout(text)

@@ -29,6 +29,8 @@ class ReportTarget:
 
 def unwritable(path: str) -> str | None:
     """Why ``path`` cannot be written, found before any request is made (None: it can)."""
+    if not path:
+        return "the path is empty"
     if os.path.isdir(path):
         return f"{path} is a directory"
     parent = os.path.dirname(os.path.abspath(path))

@@ -191,3 +191,33 @@ def test_report_onto_standard_output_is_a_usage_error(manifest: Any, tmp_path: P
         stderr=subprocess.PIPE,
     )
     assert quiet.returncode == 2, quiet.stderr
+
+
+# -- snapshot outputs ------------------------------------------------------------------------------
+
+
+def test_partial_snapshot_is_not_piped_out_as_a_whole_one(
+    emulator: Emulator, manifest: Any
+) -> None:
+    emulator.put(make_deployment("mi", "d0"))
+    emulator.script("mi", "d1", Reply(status=503))
+    env = {"SGP_API_KEY": API_KEY, "SGP_CLIENT_BASE_URL": emulator.url}
+    args = ["snapshot", declare_many(manifest, 2), "--retries", "0", "-o", "-"]
+    refused = invoke(args, env)
+    assert refused.code == 1
+    assert refused.stdout == ""
+    assert "did not write the snapshot to standard output" in refused.stderr
+    emulator.script("mi", "d1", Reply(status=503))
+    partial = invoke([*args, "--allow-partial"], env)
+    assert partial.code == 1
+    assert [d["deployment_id"] for d in json.loads(partial.stdout)["deployments"]] == ["d0"]
+
+
+def test_empty_output_path_is_a_usage_error_before_any_request(
+    emulator: Emulator, manifest: Any
+) -> None:
+    env = {"SGP_API_KEY": API_KEY, "SGP_CLIENT_BASE_URL": emulator.url}
+    result = invoke(["snapshot", manifest(ONE), "-o", ""], env)
+    assert result.code == 1
+    assert "the path is empty" in result.stderr
+    assert emulator.requests == []
