@@ -153,6 +153,7 @@ class ApiSource:
         ``shortcut``: the listing only saves GETs, so an auth answer does not stop the run and
         a listing of more than ``max_items`` is abandoned (the GETs are cheaper then)."""
         items: list[dict[str, Any]] = []
+        seen: set[tuple[Any, str]] = set()
         total: int | None = None
         page = 1
         while True:
@@ -189,18 +190,24 @@ class ApiSource:
                 return Failed(
                     ErrorInfo(ErrorKind.HTTP, f"{path} lists {total} deployments; not worth it")
                 )
+            # checked page by page: a server that answers the same page for every page
+            # number, with a huge total, would otherwise be paged through to the end
+            keys = {(item.get("model_instance_id"), item["id"]) for item in body["items"]}
+            if len(keys) != len(body["items"]) or not seen.isdisjoint(keys):
+                return Failed(
+                    ErrorInfo(
+                        ErrorKind.INVALID_RESPONSE,
+                        f"{path} listed a deployment twice (page {page}; the list changed "
+                        "while paging, or the server ignores the page number?)",
+                        http_status=answer.status,
+                        attempts=answer.attempts,
+                    )
+                )
+            seen |= keys
             items.extend(body["items"])
             if len(items) >= total:
                 break
             page += 1
-        keys = {(item.get("model_instance_id"), item["id"]) for item in items}
-        if len(keys) != len(items):
-            return Failed(
-                ErrorInfo(
-                    ErrorKind.INVALID_RESPONSE,
-                    f"{path} listed a deployment twice (the list changed while paging?)",
-                )
-            )
         return items
 
     async def fetch_one(self, client: ClientPool, key: Key) -> Outcome:

@@ -221,3 +221,27 @@ def test_empty_output_path_is_a_usage_error_before_any_request(
     assert result.code == 1
     assert "the path is empty" in result.stderr
     assert emulator.requests == []
+
+
+# -- a listing that never ends ---------------------------------------------------------------------
+
+
+def test_list_pages_that_repeat_fail_at_the_first_repeat_not_after_the_total(
+    emulator: Emulator, run_check: Any, manifest: Any
+) -> None:
+    # a server that ignores the page number and claims a billion deployments would be paged
+    # through for hours if repeats were only looked for at the end
+    for i in range(2):
+        emulator.put(make_deployment("mi", f"d{i}"))
+    items = [make_deployment("mi", f"d{i}") for i in range(2)]
+    for page in (1, 2, 3):
+        body = {"items": items, "total_item_count": 10**9, "current_page": page}
+        emulator.script_list(None, page, Reply(body=body))
+    result = run_check(declare_many(manifest, 2), "--unmanaged", "--format", "json")
+    assert result.code == 1
+    message = json.loads(result.stdout)["listing_error"]["message"]
+    assert "listed a deployment twice (page 2;" in message
+    assert [r.query.get("page") for r in emulator.requests if r.route == ("list_all",)] == [
+        "1",
+        "2",
+    ]
