@@ -46,8 +46,9 @@ class ApiSource:
     def __init__(self, settings: HttpSettings, *, rng: random.Random | None = None) -> None:
         check_settings(settings)
         self.settings = settings
-        self.description = settings.base_url
         self._http = Requester(settings, rng)
+        # written into snapshots as "source": a key pasted into the URL must not go with it
+        self.description = self._http.redactor.text(settings.base_url)
 
     def collect(
         self,

@@ -245,3 +245,17 @@ def test_list_pages_that_repeat_fail_at_the_first_repeat_not_after_the_total(
         "1",
         "2",
     ]
+
+
+def test_snapshot_source_never_holds_a_key_pasted_into_the_base_url(
+    emulator: Emulator, manifest: Any, tmp_path: Path
+) -> None:
+    emulator.put(make_deployment("mi_1", "dep_1"))
+    snap = tmp_path / "snap.json"
+    # the emulator serves no such prefix: its JSON 404 is recorded as missing
+    env = {"SGP_API_KEY": API_KEY, "SGP_CLIENT_BASE_URL": f"{emulator.url}/{API_KEY}"}
+    result = invoke(["snapshot", manifest(ONE), "-o", str(snap)], env)
+    assert result.code == 0, result.stderr
+    text = snap.read_text()
+    assert API_KEY not in text
+    assert json.loads(text)["source"] == f"{emulator.url}/***"
