@@ -118,11 +118,11 @@ def write_stdout(text: str) -> None:
     except BrokenPipeError:
         raise  # the reader went away (``| head``): the CLI exits 1 quietly
     except OSError as exc:
-        _discard_stdout()
+        discard_stdout()
         raise DriftcheckError(f"cannot write to standard output: {exc.strerror or exc}") from None
 
 
-def _discard_stdout() -> None:
+def discard_stdout() -> None:
     """Point fd 1 at /dev/null so that the interpreter's final flush of what is still
     buffered cannot fail a second time (it would print "Exception ignored ...")."""
     try:

@@ -259,3 +259,16 @@ def test_snapshot_source_never_holds_a_key_pasted_into_the_base_url(
     text = snap.read_text()
     assert API_KEY not in text
     assert json.loads(text)["source"] == f"{emulator.url}/***"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "args", [["schema"], ["--version"], ["check", "--help"], ["completion", "bash"]]
+)
+def test_every_command_on_a_full_disk_is_one_clear_error_not_an_internal_one(
+    args: list[str],
+) -> None:
+    with open("/dev/full", "w") as full:
+        child = run_child(args, {}, stdout=full, stderr=subprocess.PIPE)
+    assert child.returncode == 1
+    assert child.stderr == "driftcheck: error: cannot write output: No space left on device\n"
