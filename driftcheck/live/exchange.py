@@ -155,7 +155,10 @@ class Requester:
                 kind, message, retryable = protocol_error(exc)
             except httpx.TransportError as exc:
                 kind, message = ErrorKind.NETWORK, f"connection failed: {reason(exc)}"
-                retryable = True
+                # an untrusted certificate stays untrusted: no retry, and say what helps
+                retryable = "CERTIFICATE_VERIFY_FAILED" not in message
+                if not retryable:
+                    message += " (a private CA? pass --ca-bundle, or set SSL_CERT_FILE)"
             else:
                 status = answer.status
                 if status in (200, 404):

@@ -272,3 +272,20 @@ def test_every_command_on_a_full_disk_is_one_clear_error_not_an_internal_one(
         child = run_child(args, {}, stdout=full, stderr=subprocess.PIPE)
     assert child.returncode == 1
     assert child.stderr == "driftcheck: error: cannot write output: No space left on device\n"
+
+
+def test_untrusted_certificate_is_not_retried_and_names_the_fix(manifest: Any) -> None:
+    import ssl
+
+    import trustme
+
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    trustme.CA().issue_cert("127.0.0.1").configure_cert(server)
+    with Emulator([make_deployment("mi_1", "dep_1")], ssl_context=server) as emu:
+        env = {"SGP_API_KEY": API_KEY, "SGP_CLIENT_BASE_URL": emu.url}
+        args = ["check", manifest(ONE), "--format", "json", "--backoff", "0", "--retries", "3"]
+        error = only_error(invoke(args, env))
+    assert error["kind"] == "network"
+    assert "CERTIFICATE_VERIFY_FAILED" in error["message"]
+    assert "--ca-bundle" in error["message"]
+    assert "retries" not in error["message"]  # one attempt: retrying cannot help
