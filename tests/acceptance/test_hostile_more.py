@@ -24,6 +24,28 @@ def one(emulator: Emulator, manifest: Any) -> str:
     return path
 
 
+# -- br: decoded like gzip, within the same cap ------------------------------------------------
+
+
+def test_br_body_reads_like_a_plain_one_and_a_br_bomb_is_invalid_response(
+    emulator: Emulator, run_check: Any, manifest: Any
+) -> None:
+    import brotli
+
+    for i in range(2):
+        emulator.put(make_deployment("mi", f"d{i}"))
+    plain = json.dumps(emulator.get("mi", "d0")).encode()
+    emulator.script("mi", "d0", Reply(body=brotli.compress(plain), encoding="br"))
+    bomb = brotli.compress(bytes(1100 << 20), quality=5)  # 1.1 GiB of zeros in ~2 KB
+    emulator.script("mi", "d1", Reply(body=bomb, encoding="br"))
+    result = run_check(declare_many(manifest, 2), "--format", "json", "--retries", "0")
+    assert result.code == 1
+    first, second = deployments(result)
+    assert first["status"] == "in_sync"
+    assert second["error"]["kind"] == "invalid_response"
+    assert "larger than 64 MiB once decoded" in second["error"]["message"]
+
+
 # -- a response that is not HTTP is invalid_response, in words -----------------------------------
 
 
