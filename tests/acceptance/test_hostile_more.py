@@ -24,6 +24,54 @@ def one(emulator: Emulator, manifest: Any) -> str:
     return path
 
 
+# -- a wrong prefix in front of the API's own framework ------------------------------------------
+
+
+def test_wrong_base_url_answering_json_404s_everywhere_is_an_error_not_all_missing(
+    emulator: Emulator, manifest: Any
+) -> None:
+    # the emulator, like the API's framework, answers {"detail": "Not Found"} for any path:
+    # only asking a path that must exist tells a wrong prefix from deployments that are gone
+    for i in range(3):
+        emulator.put(make_deployment("mi", f"d{i}"))
+    env = {"SGP_API_KEY": API_KEY, "SGP_CLIENT_BASE_URL": emulator.url + "/api"}
+    result = invoke(["check", declare_many(manifest, 3), "--format", "json"], env)
+    assert result.code == 1
+    for found in deployments(result):
+        assert (found["status"], found["error"]["http_status"]) == ("error", 404)
+        assert "check --base-url" in found["error"]["message"]
+    probes = [r for r in emulator.requests if r.path == "/api/v4/model-deployments"]
+    assert [r.query for r in probes] == [{"page": "1", "limit": "1"}]
+
+
+def test_deployments_that_are_really_gone_stay_missing_after_one_probe(
+    emulator: Emulator, run_check: Any, manifest: Any
+) -> None:
+    emulator.put(make_deployment("other", "x"))
+    result = run_check(declare_many(manifest, 2), "--format", "json")
+    assert result.code == 2
+    assert [d["status"] for d in deployments(result)] == ["missing", "missing"]
+    assert [r.path for r in emulator.requests].count("/v4/model-deployments") == 1
+
+
+def test_a_key_that_may_not_list_keeps_its_404s_missing(
+    emulator: Emulator, run_check: Any, manifest: Any
+) -> None:
+    emulator.script_list(None, 1, Reply(status=403, body={"detail": "Forbidden"}))
+    result = run_check(declare_many(manifest, 1), "--format", "json")
+    assert result.code == 2
+    assert deployments(result)[0]["status"] == "missing"
+
+
+def test_no_probe_when_a_deployment_was_fetched(
+    emulator: Emulator, run_check: Any, manifest: Any
+) -> None:
+    emulator.put(make_deployment("mi", "d0"))
+    result = run_check(declare_many(manifest, 2), "--format", "json")
+    assert [d["status"] for d in deployments(result)] == ["in_sync", "missing"]
+    assert all(r.route != ("list_all",) for r in emulator.requests)
+
+
 # -- br: decoded like gzip, within the same cap ------------------------------------------------
 
 
@@ -274,10 +322,10 @@ def test_snapshot_source_never_holds_a_key_pasted_into_the_base_url(
 ) -> None:
     emulator.put(make_deployment("mi_1", "dep_1"))
     snap = tmp_path / "snap.json"
-    # the emulator serves no such prefix: its JSON 404 is recorded as missing
+    # the emulator serves no such prefix: an error, written anyway with --allow-partial
     env = {"SGP_API_KEY": API_KEY, "SGP_CLIENT_BASE_URL": f"{emulator.url}/{API_KEY}"}
-    result = invoke(["snapshot", manifest(ONE), "-o", str(snap)], env)
-    assert result.code == 0, result.stderr
+    result = invoke(["snapshot", manifest(ONE), "-o", str(snap), "--allow-partial"], env)
+    assert result.code == 1
     text = snap.read_text()
     assert API_KEY not in text
     assert json.loads(text)["source"] == f"{emulator.url}/***"
