@@ -293,6 +293,17 @@ def test_empty_output_path_is_a_usage_error_before_any_request(
     assert emulator.requests == []
 
 
+def test_key_echoed_as_a_redirect_host_never_reaches_a_report(
+    emulator: Emulator, run_check: Any, one: str
+) -> None:
+    # httpx lowercases the host, so only a case-blind redaction catches it
+    location = f"http://{API_KEY}.example/v4/models/mi_1/deployments/dep_1"
+    emulator.script("mi_1", "dep_1", Reply(status=302, headers={"location": location}))
+    result = run_check(one, "--format", "json", "--retries", "0")
+    assert API_KEY.lower() not in result.stdout.lower()
+    assert "redirect to another host (http://***.example)" in only_error(result)["message"]
+
+
 # -- a listing that never ends ---------------------------------------------------------------------
 
 

@@ -105,6 +105,14 @@ def test_redactor_masks_keys_and_values_and_escaped_spellings() -> None:
     assert redactor.text("HTTP 422: sk-secret-123") == "HTTP 422: ***"
 
 
+def test_redactor_masks_a_key_in_another_case() -> None:
+    # a URL's host comes back lowercased: a key echoed as a redirect host must not leak
+    redactor = Redactor(["sk-Secret-ABC123"])
+    assert redactor.text("to http://sk-secret-abc123.example") == "to http://***.example"
+    raw = b'{"note": "SK-SECRET-ABC123"}'
+    assert redactor.body(parse_json(raw), raw) == {"note": "***"}
+
+
 def test_snapshot_with_a_nan_is_refused_not_compared(tmp_path: Path) -> None:
     snap = tmp_path / "snap.json"
     snap.write_text(
