@@ -40,6 +40,7 @@ from driftcheck.result import EXIT_ERROR, FailOn, RunResult, format_timestamp
 
 if TYPE_CHECKING:
     from driftcheck.gate import GateRequest
+    from driftcheck.wait import Clock
 
 DEFAULT_PATH = "manifests"
 MIN_KEY_LENGTH = 8
@@ -75,6 +76,7 @@ class CheckOptions:
     step_summary: str | None = None  # $GITHUB_STEP_SUMMARY
     gate: GateRequest | None = None  # --wait, --changed-since, --all
     selection: Selection = field(default_factory=Selection)  # --env, --var, ${env:} values
+    clock: Clock | None = None  # --wait's time for this run; None: the system clock
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,7 @@ def run_check(options: CheckOptions) -> int:
             options.progress is not None,
             # the manifests at REF are read for the same environments
             lambda files: state_at_ref(files, options.selection),
+            options.clock,
         )
         if options.gate is not None
         else None

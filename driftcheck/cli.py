@@ -33,6 +33,7 @@ from driftcheck.terminal import progress_for, use_color
 if TYPE_CHECKING:
     from driftcheck.app import FetchMode
     from driftcheck.gate import GateRequest
+    from driftcheck.wait import Clock
 
 
 class DriftcheckGroup(click.Group):
@@ -264,8 +265,17 @@ def check(
         step_summary=os.environ.get("GITHUB_STEP_SUMMARY") or None,
         gate=gate_request(wait, changed_since, check_all, live_from, unmanaged),
         selection=chosen,
+        clock=injected_clock(click.get_current_context().obj),
     )
     return run_check(options)
+
+
+def injected_clock(obj: object) -> Clock | None:
+    """A clock given as click's ``obj`` (``cli.main(obj=clock)``): how tests run ``--wait``
+    without sleeping. Time is passed in, never read from a module global."""
+    from driftcheck.wait import Clock
+
+    return obj if isinstance(obj, Clock) else None
 
 
 def gate_request(
