@@ -84,8 +84,11 @@ def _made(
 class EnvironmentSources:
     """Answers each key from the source of the environment that declares it.
 
-    Each key of a loaded set names its environment (``EnvironmentKey``); a plain key declared
-    in several environments goes to them in order of appearance.
+    A key of a loaded set names its environment (``EnvironmentKey``) and goes to that
+    environment's source. A plain key declared in several environments (the same ids in two
+    accounts) goes to them in order of appearance, so a caller must ask for every copy of such
+    a key, in declared order (the gate does: ``--wait`` and ``--changed-since`` bring the other
+    copies along); asked alone, a copy goes to the first environment that declares it.
     """
 
     def __init__(self, parts: Sequence[tuple[str | None, LiveSource, Sequence[Key]]]) -> None:
@@ -98,6 +101,10 @@ class EnvironmentSources:
         for index, (_name, _source, keys) in enumerate(self.parts):
             for key in keys:
                 self._homes.setdefault(key, []).append(index)
+
+    def for_environment(self, name: str | None) -> LiveSource | None:
+        """The source of one environment (a deployment no longer declared has no home key)."""
+        return next((source for part, source, _ in self.parts if part == name), None)
 
     def collect(
         self,

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
-import driftcheck.wait
+from tests.acceptance.conftest import API_KEY, FakeClock, Run, invoke
 from tests.acceptance.test_environments import (
     DEPLOYMENTS,
     ENVIRONMENTS,
@@ -26,7 +26,6 @@ from tests.acceptance.test_environments import (
     run,
     staging,
 )
-from tests.acceptance.test_wait import FakeClock
 from tests.emulator import Emulator, make_deployment
 
 # the fixtures, used by name below (pytest finds them in this module's namespace)
@@ -186,14 +185,19 @@ def _shared(staging: Emulator, prod: Emulator, prod_status: str) -> None:
     prod.put(make_deployment("mi_sh", "dep_sh", name="shared", status=prod_status))
 
 
+def waiting(manifest: Path, *args: str) -> Run:
+    """``check --wait`` on a fake clock: waiting never sleeps."""
+    env = {"SGP_API_KEY": API_KEY, "NO_COLOR": "1"}
+    return invoke(["check", "--backoff", "0", str(manifest), *args], env, FakeClock())
+
+
 def test_wait_keeps_each_environment_of_the_same_ids_apart(
-    tmp_path: Path, staging: Emulator, prod: Emulator, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, staging: Emulator, prod: Emulator
 ) -> None:
-    monkeypatch.setattr(driftcheck.wait, "CLOCK", FakeClock())
     _shared(staging, prod, "FAILED")  # prod drifted for good; staging is as declared
     text = SHARED.format(staging=staging.url, prod=prod.url, status="DEPLOYING")
     (tmp_path / "m.yaml").write_text(text, encoding="utf-8")
-    result = check(tmp_path / "m.yaml", "--env", "all", "--wait", "1m", "--format", "json")
+    result = waiting(tmp_path / "m.yaml", "--env", "all", "--wait", "1m", "--format", "json")
     # before: prod's result was replaced by staging's (same ids), a false "in sync"
     assert result.code == 2, result.stdout + result.stderr
     found = [(d["environment"], d["status"]) for d in report(result)["deployments"]]
@@ -326,15 +330,14 @@ def test_unmanaged_is_judged_per_environment(
 
 
 def test_wait_rechecks_a_rollout_in_its_own_environment(
-    tmp_path: Path, staging: Emulator, prod: Emulator, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, staging: Emulator, prod: Emulator
 ) -> None:
-    monkeypatch.setattr(driftcheck.wait, "CLOCK", FakeClock())
     text = SHARED.format(staging=staging.url, prod=prod.url, status="READY")
     (tmp_path / "m.yaml").write_text(text, encoding="utf-8")
     prod.put(make_deployment("mi_sh", "dep_sh", name="shared", status="READY"))
     staging.put(make_deployment("mi_sh", "dep_sh", name="shared"))
     staging.rollout("mi_sh", "dep_sh", "DEPLOYING", "READY")
-    result = check(tmp_path / "m.yaml", "--env", "all", "--wait", "1m", "--format", "json")
+    result = waiting(tmp_path / "m.yaml", "--env", "all", "--wait", "1m", "--format", "json")
     assert result.code == 0, result.stdout + result.stderr
     checks = [(d["environment"], d["checks"]) for d in report(result)["deployments"]]
     assert checks == [("prod", 1), ("staging", 2)]
