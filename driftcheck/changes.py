@@ -305,6 +305,7 @@ def _removed(
                 live_status=status if isinstance(status, str) else None,
                 found=not isinstance(outcome, NotFound),
                 error=outcome.error if isinstance(outcome, Failed) else None,
+                environment=deployment.environment,
             )
         )
     return tuple(removed)

@@ -143,6 +143,7 @@ class RemovedDeployment:
     live_status: str | None  # the API's status; None when it could not be read
     found: bool = True  # False: the API answered 404
     error: ErrorInfo | None = None
+    environment: str | None = None  # with environments: where it was declared at REF
 
     @property
     def key(self) -> str:
@@ -150,7 +151,8 @@ class RemovedDeployment:
 
     @property
     def label(self) -> str:
-        return f"{self.name} ({self.key})" if self.name else self.key
+        label = f"{self.name} ({self.key})" if self.name else self.key
+        return label if self.environment is None else f"{label} in {self.environment}"
 
 
 @dataclass(frozen=True)

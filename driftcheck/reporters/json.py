@@ -115,6 +115,7 @@ def _gate_fields(result: RunResult) -> dict[str, Any]:
                 "found": entry.found,
                 "error": _error(entry.error),
             }
+            | ({"environment": entry.environment} if entry.environment else {})
             for entry in result.removed
         ]
     return fields

@@ -344,3 +344,25 @@ def test_wait_rechecks_a_rollout_in_its_own_environment(
     # only staging's deployment was re-checked, and in staging's account
     assert requested(staging) == [("/v4/models/mi_sh/deployments/dep_sh", "acc_stg")] * 2
     assert len(prod.requests) == 1
+
+
+def test_a_removed_deployment_names_its_environment(
+    tmp_path: Path, staging: Emulator, prod: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _shared(staging, prod, "READY")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    manifest = repo / "m.yaml"
+    text = SHARED.format(staging=staging.url, prod=prod.url, status="READY")
+    manifest.write_text(text, encoding="utf-8")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "."], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "ref"], cwd=repo, check=True)
+    # staging no longer declares it; prod still does, with the same ids
+    manifest.write_text(text.replace("      staging: {model_instance_id: mi_sh", "#"), "utf-8")
+    monkeypatch.chdir(repo)
+    result = check(Path("m.yaml"), "--env", "all", "--changed-since", "HEAD", "--format", "json")
+    assert result.code == 0, result.stdout + result.stderr
+    removed = [(r["environment"], r["live_status"]) for r in report(result)["removed"]]
+    assert removed == [("staging", "DEPLOYING")]
