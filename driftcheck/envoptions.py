@@ -6,12 +6,14 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 if TYPE_CHECKING:  # the manifest package (pydantic models, YAML) is ~90 ms of imports that
     # `driftcheck --version`, `--help` and `completion` do not need: imported when used
     from driftcheck.manifest import Selection
 
 F = TypeVar("F", bound=Callable[..., Any])
+ENVVAR = "DRIFTCHECK_ENV"
 
 
 def env_options(func: F) -> F:
@@ -26,7 +28,7 @@ def env_options(func: F) -> F:
         "--env",
         "environments",
         multiple=True,
-        envvar="DRIFTCHECK_ENV",
+        envvar=ENVVAR,
         metavar="NAME",
         help="Environment of the manifest set (repeatable; 'all' for every one; "
         "env DRIFTCHECK_ENV).",
@@ -41,10 +43,15 @@ def selection(
     from driftcheck.manifest import Selection
 
     environments = tuple(kwargs.pop("environments"))
+    context = click.get_current_context(silent=True)
+    source = context.get_parameter_source("environments") if context else None
+    # a name set in the CI's environment must be named as such, or the user looks for a flag
+    option = ENVVAR if source is ParameterSource.ENVIRONMENT else "--env"
     return Selection(
         environments=environments,
         variables=parse_vars(kwargs.pop("variables")),
         process_env=dict(environ),
+        option=option,
     )
 
 
