@@ -197,6 +197,7 @@ def load(text: str | bytes, memo: ScalarMemo | None = None) -> Document:
                         locations[path] = parent.key_pos
                         if marked:  # the text starts after an opening quote
                             refs[path] = (start[0], start[1] + (event.style in ("'", '"')))
+                            sources[path] = (start, source_of(event))
                         if event.anchor:
                             anchors[event.anchor] = (value, 1)
                         parent.size += 1
