@@ -332,6 +332,11 @@ class CheckOptions:
     fail_on: str = "any"
     ignore_file: str | None = None
     progress: Any = field(default=None)
+    history: str | None = None
+    keep: int = 90
+    notify: tuple[Any, ...] = ()  # notify.Target, each holding a secret URL
+    notify_on: str = "change"
+    report_url: str | None = None
 
 
 @cli.command()
@@ -414,6 +419,42 @@ class CheckOptions:
     help="gitignore-style 'mi/dep path.pattern' lines (default: .driftignore beside the "
     "manifests, when present).",
 )
+@click.option(
+    "--history",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="DIR",
+    help="Keep each run's JSON report in DIR; the newest earlier one is the baseline "
+    "(unless --baseline is given).",
+)
+@click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="With --history: keep the newest N reports (default 90).",
+)
+@click.option(
+    "--notify",
+    "notify",
+    multiple=True,
+    metavar="KIND=URL",
+    help="POST a summary after the run: slack=URL or webhook=URL (repeatable; URL may be "
+    "env:VARIABLE). The URL is treated as a secret.",
+)
+@click.option(
+    "--notify-on",
+    type=click.Choice(["change", "always"]),
+    default="change",
+    show_default=True,
+    help="change: only when findings are new or resolved since the baseline.",
+)
+@click.option(
+    "--report-url",
+    default=None,
+    metavar="URL",
+    help="Link to the published report, included in notifications.",
+)
 @http_options
 def check(
     paths: tuple[str, ...],
@@ -430,6 +471,11 @@ def check(
     baseline: str | None,
     fail_on: str,
     ignore_file: str | None,
+    history: str | None,
+    keep: int | None,
+    notify: tuple[str, ...],
+    notify_on: str,
+    report_url: str | None,
     **kwargs: Any,
 ) -> int:
     """Compare declared deployments with live ones (PATH defaults to manifests/).
@@ -452,8 +498,38 @@ def check(
         fail_on=fail_on,
         ignore_file=ignore_file,
         progress=progress_for(sys.stderr),
+        history=history,
+        keep=nightly_keep(history, keep),
+        notify=parse_notify(notify),
+        notify_on=notify_on,
+        report_url=parse_report_url(report_url),
     )
     return run_check(options)
+
+
+def nightly_keep(history: str | None, keep: int | None) -> int:
+    from driftcheck.history import DEFAULT_KEEP
+
+    if keep is not None and history is None:
+        raise click.UsageError("--keep prunes the --history folder; add --history DIR")
+    return DEFAULT_KEEP if keep is None else keep
+
+
+def parse_notify(values: Sequence[str]) -> tuple[Any, ...]:
+    if not values:
+        return ()
+    from driftcheck.notify import NotifyOptionError, parse_target
+
+    try:
+        return tuple(parse_target(value, os.environ) for value in values)
+    except NotifyOptionError as exc:  # the message never repeats the URL
+        raise click.BadParameter(str(exc), param_hint="'--notify'") from None
+
+
+def parse_report_url(value: str | None) -> str | None:
+    if value is not None and not value.startswith(("https://", "http://")):
+        raise click.BadParameter("expected an http(s):// URL", param_hint="'--report-url'")
+    return value
 
 
 def list_scope(unmanaged: bool, model_instance_ids: tuple[str, ...]) -> Any:
@@ -501,6 +577,17 @@ def run_check(options: CheckOptions) -> int:
             baseline = load_baseline(options.baseline)
         except BaselineError as exc:
             return fail(exc.message)
+    history = None
+    if options.history:
+        from driftcheck.history import HistoryError, open_history
+
+        try:
+            history = open_history(options.history)
+        except HistoryError as exc:
+            return fail(exc.message)
+        for message in history.warnings:
+            warn(message)
+        baseline = baseline or history.baseline
     try:
         source: Any
         if options.live_from:
@@ -522,7 +609,57 @@ def run_check(options: CheckOptions) -> int:
     if baseline is not None:
         marks = mark(result, baseline, format_timestamp(result.started_at))
         result = dataclasses.replace(result, marks=marks, fail_on=options.fail_on)
-    return emit(result, options)
+    if history is not None:
+        from driftcheck.history import trend
+
+        result = dataclasses.replace(result, trend=trend(history, result))
+    code = emit(result, options)
+    if history is not None and not keep_history(result, history, options):
+        code = EXIT_ERROR
+    if options.notify and not send_notifications(result, options):
+        code = EXIT_ERROR  # a lost alert turns the job red, after every report was written
+    return code
+
+
+def warn(message: str) -> None:
+    click.echo(f"driftcheck: warning: {message}", err=True)
+
+
+def keep_history(result: Any, history: Any, options: CheckOptions) -> bool:
+    """Store this run's JSON report in the history folder and prune the oldest."""
+    from driftcheck.history import HistoryError, prune, store
+    from driftcheck.reporters import get_renderer
+
+    try:
+        stored = store(history, get_renderer("json")(result), result.started_at)
+    except HistoryError as exc:
+        fail(exc.message)
+        return False
+    _deleted, warnings = prune(history, stored, options.keep)
+    for message in warnings:
+        warn(message)
+    return True
+
+
+def send_notifications(result: Any, options: CheckOptions) -> bool:
+    from driftcheck import notify
+
+    change = notify.change_of(result)
+    if not notify.should_notify(change, options.notify_on):
+        click.echo("driftcheck: nothing changed since the baseline; no notification", err=True)
+        return True
+    http = options.http
+    policy = notify.RetryPolicy(timeout=http.timeout, retries=http.retries, backoff=http.backoff)
+    delivered = True
+    for target in options.notify:
+        body = notify.BODIES[target.kind](result, change, options.report_url)
+        problem = notify.send(target, body, policy, user_agent=notify.user_agent())
+        if problem is None:
+            click.echo(f"driftcheck: {target.label} sent", err=True)
+        else:
+            fail(f"{target.label} failed: {problem}")
+            delivered = False
+    return delivered
 
 
 def emit(result: Any, options: CheckOptions) -> int:

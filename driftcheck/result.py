@@ -132,6 +132,16 @@ class Summary:
 
 
 @dataclass(frozen=True)
+class TrendPoint:
+    """One run's counts, for the HTML report's trend chart (``--history``)."""
+
+    started_at: str
+    drifted: int
+    missing: int
+    error: int
+
+
+@dataclass(frozen=True)
 class RunResult:
     deployments: tuple[DeploymentResult, ...]
     started_at: dt.datetime
@@ -144,6 +154,8 @@ class RunResult:
     # Only with --baseline: each finding marked new or persisting, and what was resolved.
     marks: Marks | None = None
     fail_on: str = "any"  # "new": drift exits 2 only when something is new since the baseline
+    # Only with --history: earlier runs and this one, oldest first (the HTML trend chart).
+    trend: tuple[TrendPoint, ...] = ()
 
     @property
     def looked_for_unmanaged(self) -> bool:

@@ -197,7 +197,16 @@ def test_every_golden_file_is_used() -> None:
 
 
 def test_formats_and_renderers() -> None:
-    assert FORMATS == ("text", "json", "junit", "markdown", "github", "patch")
+    assert FORMATS == (
+        "text",
+        "json",
+        "junit",
+        "markdown",
+        "github",
+        "patch",
+        "html",
+        "prometheus",
+    )
     for fmt in FORMATS:
         output = get_renderer(fmt)(MIXED, color=False, verbose=False)
         assert output.endswith("\n") and not output.endswith("\n\n")
