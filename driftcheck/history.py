@@ -23,13 +23,9 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any
 
-from driftcheck.baseline import (
-    MAX_BASELINE_BYTES,
-    REPORT_VERSION,
-    Baseline,
-    BaselineError,
-    parse_baseline,
-)
+from driftcheck.baseline import MAX_BASELINE_BYTES, Baseline, BaselineError, parse_baseline
+from driftcheck.errors import DriftcheckError
+from driftcheck.reporters.json import REPORT_VERSION
 from driftcheck.result import RunResult, TrendPoint, format_timestamp
 
 DEFAULT_KEEP = 90
@@ -38,12 +34,8 @@ _NAME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ)(?:-([1-9][0-9]{0,8}))?\.
 _COUNTS = ("drifted", "missing", "error")
 
 
-class HistoryError(Exception):
+class HistoryError(DriftcheckError):
     """The history folder cannot be used at all: the run stops before any request (exit 1)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

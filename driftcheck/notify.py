@@ -18,16 +18,28 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
-from driftcheck.baseline import EntryKey, EntryType, current_entries, entry_json
+from driftcheck.baseline import current_entries
 
-# The API's retry decisions (x-should-retry, retry-after-ms / retry-after, which statuses).
-from driftcheck.fetch import _retry_after, _should_retry, is_loopback
-from driftcheck.reporters.text import jsonable
-from driftcheck.result import DeploymentResult, Difference, RunResult, Status, format_timestamp
+# The API's retry policy: which answers are worth another attempt, and how long to wait.
+from driftcheck.live.retry import backoff_delay, retry_after, should_retry
+from driftcheck.live.settings import is_loopback
+from driftcheck.reporters._words import jsonable
+from driftcheck.reporters.json import entry_json
+from driftcheck.result import (
+    DeploymentResult,
+    Difference,
+    EntryKey,
+    EntryType,
+    RunResult,
+    Status,
+    format_timestamp,
+)
+
+NotifyOn = Literal["change", "always"]
 
 KINDS = ("slack", "webhook")
 NOTIFICATION_VERSION = 1
@@ -110,12 +122,11 @@ def change_of(result: RunResult) -> Change:
     details = _finding_details(result)
     marks = result.marks
     if marks is None:
-        new = [details[key] for key in current_entries(result)]
+        new = [details[key] for key in current_entries(result.deployments, result.unmanaged)]
         resolved: list[dict[str, Any]] = []
     else:
-        new = [
-            details[key] for key in current_entries(result) if (m := marks.get(key)) and m.is_new
-        ]
+        entries = current_entries(result.deployments, result.unmanaged)
+        new = [details[k] for k in entries if (m := marks.marks.get(k)) is not None and m.is_new]
         resolved = [entry_json(entry) for entry in marks.resolved]
     errors = [_error_json(d) | _state(result, d) for d in result.deployments if d.error is not None]
     if result.listing_error is not None:
@@ -133,7 +144,7 @@ def change_of(result: RunResult) -> Change:
     return Change(tuple(new), tuple(resolved), tuple(errors), first_run=marks is None)
 
 
-def should_notify(change: Change, notify_on: str) -> bool:
+def should_notify(change: Change, notify_on: NotifyOn) -> bool:
     return notify_on == "always" or change.changed
 
 
@@ -336,7 +347,7 @@ def send(
         attempt = 0
         while True:
             attempt += 1
-            retry_after: float | None = None
+            wait: float | None = None
             try:
                 response = client.post(url, content=data, headers=headers)
             except httpx.TimeoutException:
@@ -350,24 +361,17 @@ def send(
                 if response.is_redirect:
                     # a redirect would send the body (and maybe the secret path) elsewhere
                     return f"HTTP {status} redirect not followed"
-                retryable = _should_retry(response)
-                retry_after = _retry_after(response.headers, MAX_RETRY_WAIT)
+                retryable = should_retry(status, response.headers)
+                wait = retry_after(response.headers, MAX_RETRY_WAIT)
                 message = f"HTTP {status}{_answer(response)}"
             if not retryable or attempt > policy.retries:
                 if attempt > 1:
                     retries = attempt - 1
                     message += f" after {retries} retr{'y' if retries == 1 else 'ies'}"
                 return _redact(message, target.url)
-            sleep(_delay(policy, attempt, retry_after, rng))
-
-
-def _delay(
-    policy: RetryPolicy, attempt: int, retry_after: float | None, rng: random.Random
-) -> float:
-    if retry_after is not None:
-        return retry_after
-    base = min(policy.backoff * 2 ** (attempt - 1), MAX_BACKOFF)
-    return float(base * (1 - 0.25 * rng.random()))
+            if wait is None:
+                wait = backoff_delay(attempt, policy.backoff, MAX_BACKOFF, rng.random())
+            sleep(wait)
 
 
 def _answer(response: httpx.Response) -> str:
@@ -387,9 +391,3 @@ def _redact(text: str, url: str) -> str:
         if len(secret) > 1:
             text = text.replace(secret, "***")
     return text
-
-
-def user_agent() -> str:
-    import driftcheck
-
-    return f"driftcheck/{driftcheck.__version__}"

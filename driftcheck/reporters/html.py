@@ -17,7 +17,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from driftcheck.reporters.text import MISSING_MESSAGE, difference_sides, printable, summary_line
+from driftcheck.reporters._words import (
+    MISSING_MESSAGE,
+    difference_sides,
+    printable,
+    summary_line,
+)
 from driftcheck.result import (
     EXIT_DRIFT,
     EXIT_ERROR,
@@ -31,7 +36,7 @@ from driftcheck.result import (
 if TYPE_CHECKING:
     import jinja2
 
-    from driftcheck.baseline import Marks
+    from driftcheck.result import Marks
 
 STATUSES: tuple[Status, ...] = (Status.DRIFTED, Status.MISSING, Status.ERROR, Status.IN_SYNC)
 STATUS_WORDS = {
@@ -48,13 +53,11 @@ SERIES = ("drifted", "missing", "error")
 
 
 def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> str:
-    import driftcheck
-
     summary = result.summary
     marks = result.marks
     rows = [_row(d, marks) for d in result.deployments]
     page = {
-        "version": driftcheck.__version__,
+        "version": result.version,
         "started_at": format_timestamp(result.started_at),
         "finished_at": format_timestamp(result.finished_at),
         "source": printable(result.source),

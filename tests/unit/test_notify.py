@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from driftcheck.baseline import Baseline, BaselineEntry, EntryKey, mark
+from driftcheck.baseline import Baseline, mark
 from driftcheck.notify import (
     NotifyOptionError,
     Target,
@@ -19,9 +19,11 @@ from driftcheck.notify import (
     webhook_body,
 )
 from driftcheck.result import (
+    BaselineEntry,
     DeploymentResult,
     Difference,
     DiffKind,
+    EntryKey,
     ErrorInfo,
     ErrorKind,
     RunResult,
@@ -53,7 +55,8 @@ def with_baseline(result: RunResult, *keys: EntryKey) -> RunResult:
     baseline = Baseline(
         "old.json", "2026-11-26T04:00:00Z", {k: BaselineEntry(k, "x") for k in keys}
     )
-    return dataclasses.replace(result, marks=mark(result, baseline, "2026-11-27T04:00:00Z"))
+    marks = mark(result.deployments, result.unmanaged, baseline, "2026-11-27T04:00:00Z")
+    return dataclasses.replace(result, marks=marks)
 
 
 A_KEY = EntryKey.difference("mi_1", "dep_a", "vendor_configuration.max_workers", DiffKind.CHANGED)
