@@ -194,9 +194,9 @@ def _baseline(marks: Marks | None) -> dict[str, Any] | None:
 def _ignores(result: RunResult) -> list[dict[str, Any]] | None:
     """Accountable ignores (#13) when the result carries them; read defensively, since the
     records belong to that feature."""
-    found: Iterable[Any] | None = getattr(result, "ignores", None)
-    if found is None:
-        return None
+    found: Iterable[Any] = getattr(result, "ignores", None) or ()
+    if not found:
+        return None  # no section: a run without ignore rules reads as before
     rows = []
     for item in found:
         status = getattr(item, "status", "")
@@ -209,6 +209,7 @@ def _ignores(result: RunResult) -> list[dict[str, Any]] | None:
                 "until": _text_or_none(getattr(item, "until", None)),
                 "status": str(getattr(status, "value", status)),
                 "silenced": getattr(item, "silenced", None),
+                "scope": _text_or_none(getattr(item, "scope", None) or None),
             }
         )
     return rows

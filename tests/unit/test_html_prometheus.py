@@ -111,6 +111,7 @@ def test_ignores_section_when_the_result_has_them() -> None:
     assert 'id="ignores-title"' in page
     assert "&lt;rolls&gt;" in page and "expiring" in page and "m.yaml:4" in page
     assert 'id="ignores-title"' not in get_renderer("html")(MIXED)
+    assert 'id="ignores-title"' not in get_renderer("html")(WithIgnores(MIXED, ()))
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
