@@ -123,6 +123,13 @@ def look_at(browser: Any, report: Path) -> None:
 
     assert problems == []
     assert requests == [report.as_uri()]  # the page itself, nothing else
+    # landmarks and labelled controls, as assistive technology sees them
+    assert page.get_by_role("main").count() == 1
+    assert page.get_by_role("banner").count() == 1
+    assert page.get_by_role("radio", name="drifted (1)").count() == 1
+    assert (
+        page.get_by_role("img", name="Drifted, missing and error counts", exact=False).count() == 1
+    )
     rows = page.locator("#deployments tbody.row")
     assert rows.count() == 4
     headers = [

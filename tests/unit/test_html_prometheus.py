@@ -152,3 +152,19 @@ def test_metric_labels_round_trip() -> None:
     assert {s.labels["deployment_id"] for s in drifted} == {"dep:,1", "dep_3"}  # no error one
     duration = families["driftcheck_run_duration_seconds"].samples[0].value
     assert duration == 2.5
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_text_colours_meet_wcag_aa_contrast() -> None:
+    page = get_renderer("html")(MIXED)
+    colours = dict(re.findall(r"--([a-z-]+): (#[0-9a-f]{6})", page))
+    pairs = [("fg", "bg"), ("muted", "bg"), ("muted", "panel"), ("fg", "panel")]
+    pairs += [(f"{s}-fg", f"{s}-bg") for s in ("sync", "drift", "miss", "err")]
+    for fg, bg in pairs:
+        light, dark = sorted((_luminance(colours[fg]), _luminance(colours[bg])), reverse=True)
+        assert (light + 0.05) / (dark + 0.05) >= 4.5, (fg, bg)
