@@ -82,20 +82,22 @@ def parse_target(value: str, environ: Mapping[str, str]) -> Target:
             f"unknown notification kind{shown}: expected slack=URL or webhook=URL "
             "(or KIND=env:VARIABLE)"
         )
-    where = f"--notify {kind}"
+    where = f"the {kind} URL"
     if url.startswith("env:"):
         name = url[4:]
         url = environ.get(name, "")
         if not url:
-            raise NotifyOptionError(f"{where}=env:{name}: the variable {name} is not set")
+            raise NotifyOptionError(f"{kind}=env:{name}: the variable {name} is not set")
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError):
-        raise NotifyOptionError(f"{where}: not a valid URL") from None
+        raise NotifyOptionError(f"{where} is not a valid URL") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise NotifyOptionError(f"{where}: expected an https:// URL")
+        raise NotifyOptionError(f"{where} must start with https://")
     if parsed.scheme == "http" and not is_loopback(parsed.host):
-        raise NotifyOptionError(f"{where}: plain http is refused (the URL is a secret); use https")
+        raise NotifyOptionError(
+            f"{where} uses plain http, refused except to loopback (the URL is a secret); use https"
+        )
     return Target(kind, url)
 
 

@@ -272,10 +272,10 @@ def test_notify_url_from_the_environment(
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        (f"slack=http://hooks.example.com/{SECRET}", "plain http is refused"),
+        (f"slack=http://hooks.example.com/{SECRET}", "the slack URL uses plain http"),
         (f"https://hooks.example.com/{SECRET}", "expected slack=URL or webhook=URL"),
         (f"teams=https://hooks.example.com/{SECRET}", "unknown notification kind 'teams'"),
-        (f"webhook=ftp://x/{SECRET}", "expected an https:// URL"),
+        (f"webhook=ftp://x/{SECRET}", "the webhook URL must start with https://"),
     ],
 )
 def test_bad_notify_values_are_usage_errors_without_the_url(
