@@ -122,6 +122,7 @@ def store(history: History, text: str, started_at: dt.datetime) -> str:
     stem = base_name(started_at)
     handle, temporary = tempfile.mkstemp(prefix=".driftcheck-", dir=history.directory)
     try:
+        os.chmod(temporary, _new_file_mode())  # as a report file gets, not mkstemp's 0600
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
             out.flush()
@@ -166,6 +167,12 @@ def prune(history: History, stored: str, keep: int) -> tuple[list[str], list[str
             continue
         deleted.append(path)
     return deleted, warnings
+
+
+def _new_file_mode() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def _claim(temporary: str, path: str) -> None:

@@ -72,6 +72,9 @@ def test_store_never_overwrites(tmp_path: Path) -> None:
         "2026-11-27T04-00-00Z-3.json",
     ]
     assert Path(first).read_text() == "one" and Path(third).read_text() == "three"
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert os.stat(first).st_mode & 0o777 == 0o666 & ~mask
     assert sorted(os.listdir(history.directory)) == sorted(
         os.path.basename(p) for p in (first, second, third)
     )
