@@ -47,6 +47,7 @@ SLACK_LIST_LIMIT = 20  # findings listed per section; Slack caps a section at 3,
 _SLACK_LINE = 140
 MAX_BACKOFF = 8.0
 MAX_RETRY_WAIT = 60.0
+ANSWER_BYTES = 1024
 
 
 class NotifyOptionError(ValueError):
@@ -351,7 +352,8 @@ def send(
             attempt += 1
             wait: float | None = None
             try:
-                response = client.post(url, content=data, headers=headers)
+                with client.stream("POST", url, content=data, headers=headers) as response:
+                    answer = _answer(response)
             except httpx.TimeoutException:
                 message, retryable = f"timed out after {policy.timeout:g}s", True
             except httpx.TransportError as exc:
@@ -365,7 +367,7 @@ def send(
                     return f"HTTP {status} redirect not followed"
                 retryable = should_retry(status, response.headers)
                 wait = retry_after(response.headers, MAX_RETRY_WAIT)
-                message = f"HTTP {status}{_answer(response)}"
+                message = f"HTTP {status}{answer}"
             if not retryable or attempt > policy.retries:
                 if attempt > 1:
                     retries = attempt - 1
@@ -377,8 +379,16 @@ def send(
 
 
 def _answer(response: httpx.Response) -> str:
-    """Slack answers a refused post with a short reason (``invalid_token``, ``no_service``)."""
-    text = " ".join(response.text[:200].split())
+    """Slack answers a refused post with a short reason (``invalid_token``, ``no_service``).
+    At most the first KiB is read: a receiver's answer is never worth more memory."""
+    if 200 <= response.status_code < 300:
+        return ""
+    head = b""
+    for chunk in response.iter_bytes():
+        head += chunk
+        if len(head) >= ANSWER_BYTES:
+            break
+    text = " ".join(head[:ANSWER_BYTES].decode("utf-8", "replace").split())
     return f": {text[:100]}" if text and not text.startswith("<") else ""
 
 
