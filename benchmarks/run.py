@@ -16,8 +16,8 @@ temporary directory, and runs the real CLI as a child process::
 
     python -m driftcheck check MANIFEST_DIR --format json --base-url URL --concurrency C
 
-with ``SGP_API_KEY=bench``; when this driftcheck has ``--fetch``, each check scenario runs twice:
-``--fetch get`` (one GET per deployment: the workload N·L/C models) and the default ``auto``
+with ``SGP_API_KEY=bench-key``; when this driftcheck has ``--fetch``, each check scenario runs
+twice: ``--fetch get`` (one GET per deployment: the workload N·L/C models) and the default ``auto``
 (list pages where they take fewer requests). The child is reaped with ``os.wait4``, which gives
 its own wall time (including interpreter start), CPU time (user + sys) and peak RSS
 (``ru_maxrss``). The JSON report is parsed afterwards and checked against what the manifest
@@ -436,7 +436,7 @@ class Bench:
         for name in ("SGP_CLIENT_BASE_URL", "SGP_ACCOUNT_ID", "HTTPS_PROXY", "HTTP_PROXY", "CI"):
             env.pop(name, None)
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env.update(SGP_API_KEY="bench", PYTHONPYCACHEPREFIX=str(self.pycache), **extra)
+        env.update(SGP_API_KEY="bench-key", PYTHONPYCACHEPREFIX=str(self.pycache), **extra)
         if not _driftcheck_importable():
             paths = [str(REPO_ROOT), env.get("PYTHONPATH", "")]
             env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)

@@ -29,10 +29,19 @@ from driftcheck.live.snapshot import SnapshotSource
 from driftcheck.manifest import DesiredState, load_manifests
 from driftcheck.nightly import NightlyOptions
 from driftcheck.normalize import IgnorePattern
-from driftcheck.output import ReportTarget, append_step_summary, write_text
+from driftcheck.output import (
+    ReportTarget,
+    append_step_summary,
+    clashing_input,
+    unwritable,
+    write_atomically,
+    write_stdout,
+)
 from driftcheck.result import EXIT_ERROR, FailOn, RunResult, format_timestamp
 
 DEFAULT_PATH = "manifests"
+MIN_KEY_LENGTH = 8
+MAX_KEY_FILE_CHARS = 64 * 1024
 FetchMode = Literal["auto", "get", "list"]
 
 
@@ -76,6 +85,7 @@ class SnapshotOptions:
     http: HttpSettings
     api_key: ApiKey
     progress: Progress | None = None
+    allow_partial: bool = False  # write the file even when deployments could not be recorded
 
 
 def load_desired(paths: Sequence[str]) -> DesiredState:
@@ -88,13 +98,24 @@ def read_api_key(key: ApiKey) -> str:
     if key.file:
         try:
             with open(key.file, encoding="utf-8") as handle:
-                api_key = handle.read().strip()
+                api_key = handle.read(MAX_KEY_FILE_CHARS + 1).strip()
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
             raise DriftcheckError(f"cannot read --api-key-file {key.file}: {reason}") from None
         if not api_key:
             raise DriftcheckError(f"--api-key-file {key.file} is empty")
-    return api_key.strip()
+        if len(api_key) > MAX_KEY_FILE_CHARS:  # a wrong path (/dev/zero, a log) must not hang
+            raise DriftcheckError(f"--api-key-file {key.file} is too large for a key")
+    api_key = api_key.strip()
+    # The key is redacted from everything written; a very short key would match inside
+    # unrelated text and mangle every message. Empty is left to the "no API key" check.
+    if 0 < len(api_key) < MIN_KEY_LENGTH:
+        where = f"--api-key-file {key.file}" if key.file else "SGP_API_KEY"
+        raise DriftcheckError(
+            f"the API key in {where} is shorter than {MIN_KEY_LENGTH} characters; "
+            "it cannot be a real key"
+        )
+    return api_key
 
 
 def api_source(http: HttpSettings, key: ApiKey) -> ApiSource:
@@ -128,15 +149,21 @@ def run_check(options: CheckOptions) -> int:
     from driftcheck.ignorefile import default_ignore_files, parse_ignore_files
     from driftcheck.notify import RetryPolicy
 
+    step_summary = _step_summary(options)
     desired = load_desired(options.paths)
     # Everything that can be wrong locally is found before the first request: the baseline
-    # may even be the file that --report json= is about to overwrite.
+    # may even be the file that --report json= is about to overwrite (that one is allowed:
+    # it has been read by then, and the new report is the next night's baseline).
     ignore_files = (
         [options.ignore_file]
         if options.ignore_file
         else default_ignore_files(options.paths or (DEFAULT_PATH,))
     )
     rules = parse_ignore_files(ignore_files)
+    inputs = [*desired.files, *ignore_files]
+    inputs += [name for name in (options.live_from, options.api_key.file) if name]
+    for target in options.reports:
+        refuse_overwriting(f"--report {target.format}={target.path}", target.path, inputs)
     baseline = load_baseline(options.baseline) if options.baseline else None
     history = nightly.open_for(options.nightly)
     if baseline is None and history is not None:
@@ -159,9 +186,10 @@ def run_check(options: CheckOptions) -> int:
             baseline=baseline,
             fail_on=options.fail_on,
             version=__version__,
+            live_from=options.live_from,
         )
     result = nightly.with_trend(result, history)
-    code = emit(result, options)
+    code = emit(result, options, step_summary)
     http = options.http
     policy = RetryPolicy(timeout=http.timeout, retries=http.retries, backoff=http.backoff)
     if not nightly.finish(result, history, options.nightly, policy):
@@ -169,24 +197,51 @@ def run_check(options: CheckOptions) -> int:
     return code
 
 
-def emit(result: RunResult, options: CheckOptions) -> int:
+def refuse_overwriting(what: str, path: str, inputs: Sequence[str]) -> None:
+    """An output that would overwrite one of the run's own input files is a usage error."""
+    clash = clashing_input(path, inputs)
+    if clash is not None:
+        raise DriftcheckError(
+            f"{what} would overwrite {clash}, which this run reads; choose another path"
+        )
+
+
+def _step_summary(options: CheckOptions) -> str | None:
+    """The job summary file when a github report is asked for; an unwritable one is found
+    before any request, not after every deployment was checked."""
+    github = options.format == "github" or any(t.format == "github" for t in options.reports)
+    if not github or not options.step_summary:
+        return None
+    problem = unwritable(options.step_summary)
+    if problem is not None:
+        raise DriftcheckError(
+            f"cannot append the job summary to $GITHUB_STEP_SUMMARY: {problem}; nothing was checked"
+        )
+    return options.step_summary
+
+
+def emit(result: RunResult, options: CheckOptions, step_summary: str | None) -> int:
     """Write every requested report; the exit code comes from the result alone."""
     from driftcheck.reporters import get_renderer
 
     color = options.color and options.format == "text"
-    click.echo(get_renderer(options.format)(result, color=color, verbose=options.verbose), nl=False)
     code = result.exit_code
+    try:
+        write_stdout(get_renderer(options.format)(result, color=color, verbose=options.verbose))
+    except DriftcheckError as exc:  # the report files below are still written
+        for line in exc.lines():
+            click.echo(line, err=True)
+        code = EXIT_ERROR
     for target in options.reports:
         text = get_renderer(target.format)(result, color=False, verbose=options.verbose)
         try:
-            write_text(target.path, text)
+            write_atomically(target.path, text)
         except OSError as exc:
             fail(f"cannot write {target.format} report to {target.path}: {exc.strerror or exc}")
             code = EXIT_ERROR
-    github = options.format == "github" or any(t.format == "github" for t in options.reports)
-    if github and options.step_summary:
+    if step_summary:
         try:
-            append_step_summary(options.step_summary, result)
+            append_step_summary(step_summary, result)
         except OSError as exc:
             fail(f"cannot append the job summary to $GITHUB_STEP_SUMMARY: {exc.strerror or exc}")
             code = EXIT_ERROR
@@ -201,9 +256,9 @@ def run_validate(paths: tuple[str, ...]) -> int:
     desired = load_desired(paths)
     count = len(desired.deployments)
     files = len(desired.files)
-    click.echo(
+    write_stdout(
         f"ok: {count} deployment{'s' if count != 1 else ''} in "
-        f"{files} manifest{'s' if files != 1 else ''}"
+        f"{files} manifest{'s' if files != 1 else ''}\n"
     )
     return 0
 
@@ -220,6 +275,9 @@ def run_snapshot(options: SnapshotOptions) -> int:
         desired = DesiredState(())
     else:
         desired = load_desired(options.paths)
+    if options.output != "-":
+        inputs = [*desired.files, *([options.api_key.file] if options.api_key.file else [])]
+        refuse_overwriting(f"--output {options.output}", options.output, inputs)
     source = api_source(options.http, options.api_key)
     keys = [d.key for d in desired.deployments]
     captured = format_timestamp(dt.datetime.now(dt.timezone.utc))
@@ -249,18 +307,27 @@ def run_snapshot(options: SnapshotOptions) -> int:
         if complete:
             document["all"] = True  # additive: --live-from can then look for unmanaged ones
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    output = options.output
-    if output == "-":
-        click.echo(text, nl=False)
-    else:
-        try:
-            write_text(output, text)
-        except OSError as exc:
-            return fail(f"cannot write {output}: {exc.strerror or exc}")
     failures = [(k, o) for k, o in zip(keys, outcomes, strict=True) if isinstance(o, Failed)]
+    listing_failed = listing is not None and listing.error is not None
     for (mi, dep), outcome in failures:
         fail(f"{mi}/{dep} not recorded: {outcome.error.message}")
     recorded = len(keys) - len(failures)
+    output = options.output
+    # A snapshot that lacks deployments would read back as errors at best; the previous
+    # file is often the last good record, so only --allow-partial may replace it.
+    if output != "-" and (failures or listing_failed) and not options.allow_partial:
+        kept = "kept the previous" if os.path.exists(output) else "did not write"
+        missing = f"{len(failures)} of {len(keys)} deployments" if failures else "the listing"
+        return fail(
+            f"{kept} {output}: {missing} could not be recorded "
+            "(--allow-partial writes what was recorded)"
+        )
+    if output == "-":
+        write_stdout(text)
+    else:
+        try:
+            write_atomically(output, text)
+        except OSError as exc:
+            return fail(f"cannot write {output}: {exc.strerror or exc}")
     click.echo(f"driftcheck: recorded {recorded} of {len(keys)} deployments in {output}", err=True)
-    listing_failed = listing is not None and listing.error is not None
     return EXIT_ERROR if failures or listing_failed else 0

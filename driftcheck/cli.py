@@ -353,6 +353,12 @@ def schema() -> int:
     help="With --all: only these model instances (repeatable).",
 )
 @click.option(
+    "--allow-partial",
+    is_flag=True,
+    help="Write the file even when some deployments could not be recorded (by default the "
+    "previous file is kept).",
+)
+@click.option(
     "--as-manifest",
     is_flag=True,
     help="Write a manifest v1 that checks in sync against the recorded state instead.",
@@ -363,6 +369,7 @@ def snapshot(
     output: str,
     record_all: bool,
     model_instance_ids: tuple[str, ...],
+    allow_partial: bool,
     as_manifest: bool,
     **kwargs: Any,
 ) -> int:
@@ -389,6 +396,7 @@ def snapshot(
         http=http,
         api_key=key,
         progress=progress_for(sys.stderr, os.environ),
+        allow_partial=allow_partial,
     )
     return run_snapshot(options)
 

@@ -44,9 +44,11 @@ def check(
     baseline: Baseline | None = None,
     fail_on: FailOn = "any",
     version: str = "",
+    live_from: str | None = None,
 ) -> RunResult:
     """``baseline`` marks each finding new or persisting; ``version`` is the driftcheck
-    version the reports name (passed in, so that nothing here reads package state)."""
+    version the reports name (passed in, so that nothing here reads package state);
+    ``live_from`` names the snapshot the source reads, for the reports' wording."""
     started = dt.datetime.now(dt.timezone.utc)
     keys = [d.key for d in desired.deployments]
     collected = source.collect(keys, mode=fetch_mode, scope=unmanaged, progress=progress)
@@ -80,6 +82,7 @@ def check(
         marks=marks,
         fail_on=fail_on,
         version=version,
+        live_from=live_from,
     )
 
 

@@ -6,6 +6,7 @@ before any manifest is read or any request is made.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -21,6 +22,19 @@ if TYPE_CHECKING:
     from driftcheck.output import ReportTarget
 
 F = TypeVar("F", bound=Callable[..., int])
+
+
+class FiniteFloat(click.FloatRange):
+    """A float range that also refuses ``nan`` and ``inf``: every comparison with nan is
+    false, so a plain range lets it through, and neither is a number of seconds."""
+
+    name = "finite float"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
 
 
 def http_options(func: F) -> F:
@@ -46,7 +60,7 @@ def http_options(func: F) -> F:
         ),
         click.option(
             "--timeout",
-            type=click.FloatRange(min=0, min_open=True),
+            type=FiniteFloat(min=0, min_open=True),
             default=30.0,
             show_default=True,
             help="Seconds per request.",
@@ -67,7 +81,7 @@ def http_options(func: F) -> F:
         ),
         click.option(
             "--backoff",
-            type=click.FloatRange(min=0),
+            type=FiniteFloat(min=0),
             default=0.5,
             show_default=True,
             help="First retry delay in seconds (doubles, with jitter, up to 8 s).",
@@ -130,9 +144,9 @@ def parse_ignores(patterns: Sequence[str]) -> tuple[IgnorePattern, ...]:
 
 
 def parse_report_targets(values: Sequence[str]) -> tuple[ReportTarget, ...]:
-    from driftcheck.output import ReportTarget, unwritable
+    from driftcheck.output import ReportTarget, same_file, unwritable
 
-    targets = []
+    targets: list[ReportTarget] = []
     for value in values:
         fmt, sep, path = value.partition("=")
         if not sep or not path:
@@ -144,9 +158,20 @@ def parse_report_targets(values: Sequence[str]) -> tuple[ReportTarget, ...]:
                 f"{value!r}: unknown format {fmt!r} (choose from {', '.join(FORMATS)})",
                 param_hint="'--report'",
             )
+        if path == "-":
+            raise click.BadParameter(
+                f"{value!r}: standard output takes --format; give --report a file",
+                param_hint="'--report'",
+            )
         problem = unwritable(path)
         if problem:
             raise click.BadParameter(f"{value!r}: {problem}", param_hint="'--report'")
+        earlier = next((t for t in targets if same_file(t.path, path)), None)
+        if earlier is not None:
+            raise click.BadParameter(
+                f"{value!r}: {earlier.format}={earlier.path} already writes that file",
+                param_hint="'--report'",
+            )
         targets.append(ReportTarget(fmt, path))
     return tuple(targets)
 

@@ -154,6 +154,7 @@ class RunResult:
     # Only with --baseline: each finding marked new or persisting, and what was resolved.
     marks: Marks | None = None
     fail_on: FailOn = "any"  # "new": drift exits 2 only when something is new since the baseline
+    live_from: str | None = None  # the snapshot read instead of the API (--live-from)
     version: str = ""  # the driftcheck version that made the run, for the reports to name
     # Only with --history: earlier runs and this one, oldest first (the HTML trend chart).
     trend: tuple[TrendPoint, ...] = ()

@@ -17,11 +17,13 @@ from driftcheck.result import (
     DeploymentResult,
     Difference,
     DiffKind,
+    RunResult,
     Summary,
     UnmanagedDeployment,
 )
 
 MISSING_MESSAGE = "not found on the API"
+MISSING_IN_SNAPSHOT = "not found in the snapshot"
 ABSENT = "(absent)"
 UNDECLARED = "(undeclared)"
 
@@ -130,6 +132,11 @@ def unmanaged_message(entry: UnmanagedDeployment) -> str:
         origin.append(f"by {entry.created_by}")
     suffix = f" ({' '.join(origin)})" if origin else ""
     return printable(f"not declared in any manifest{suffix}")
+
+
+def missing_message(result: RunResult) -> str:
+    """Why a deployment is ``missing``: the API answered 404, or the snapshot recorded one."""
+    return MISSING_IN_SNAPSHOT if result.live_from is not None else MISSING_MESSAGE
 
 
 def error_message(deployment: DeploymentResult) -> str:

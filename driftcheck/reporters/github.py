@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from driftcheck.reporters._words import (
-    MISSING_MESSAGE,
     coverage_line,
     difference_sides,
     entry_description,
     error_message,
+    missing_message,
     summary_line,
     unmanaged_message,
 )
@@ -74,7 +74,7 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
                 lines.append(command(level, message, where))
         elif deployment.status is Status.MISSING:
             where = _where(location, location.line, f"{own[1]}missing: {label}")
-            lines.append(command(own[0], MISSING_MESSAGE, where))
+            lines.append(command(own[0], missing_message(result), where))
         elif deployment.status is Status.ERROR:
             # an error is never only a warning: the run could not decide
             where = _where(location, location.line, f"{own[1]}error: {label}")

@@ -7,11 +7,11 @@ import re
 from typing import TYPE_CHECKING
 
 from driftcheck.reporters._words import (
-    MISSING_MESSAGE,
     coverage_line,
     difference_sides,
     entry_description,
     error_message,
+    missing_message,
     plural,
     summary_line,
     unmanaged_message,
@@ -90,7 +90,8 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
         )
     rows = ["| Deployment | Status | Details |", "| --- | --- | --- |"]
     rows.extend(
-        f"| {text_cell(d.label)} | {STATUS_WORDS[d.status]}{_state(d, marks)} | {_details(d)} |"
+        f"| {text_cell(d.label)} | {STATUS_WORDS[d.status]}{_state(d, marks)} "
+        f"| {_details(d, result)} |"
         for d in listed
     )
     rows.extend(
@@ -136,11 +137,11 @@ def _all_in_sync(total: int) -> str:
     return f"All {total} deployments in sync."
 
 
-def _details(deployment: DeploymentResult) -> str:
+def _details(deployment: DeploymentResult, result: RunResult) -> str:
     if deployment.status is Status.DRIFTED:
         return plural(len(deployment.differences), "difference")
     if deployment.status is Status.MISSING:
-        return MISSING_MESSAGE
+        return missing_message(result)
     if deployment.status is Status.ERROR:
         return text_cell(error_message(deployment))
     return ""

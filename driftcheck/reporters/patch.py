@@ -18,10 +18,10 @@ from typing import Any
 from driftcheck import spec
 from driftcheck.live.routes import deployment_path
 from driftcheck.reporters._words import (
-    MISSING_MESSAGE,
     error_message,
     format_value,
     jsonable,
+    missing_message,
     printable,
     summary_line,
 )
@@ -54,7 +54,9 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False, **_
         if deployment.status is Status.DRIFTED:
             blocks.append(_drifted(deployment, label))
         elif deployment.status is Status.MISSING:
-            blocks.append(f"# + {label} missing: {MISSING_MESSAGE}; a PATCH cannot create it")
+            blocks.append(
+                f"# + {label} missing: {missing_message(result)}; a PATCH cannot create it"
+            )
         elif deployment.status is Status.ERROR:
             message = printable(error_message(deployment))
             blocks.append(f"# ! {label} error: {message}; not checked, nothing to restore")

@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from driftcheck.reporters._words import (
-    MISSING_MESSAGE,
     coverage_line,
     difference_line,
     entry_description,
     error_message,
+    missing_message,
     printable,
     summary_line,
     unmanaged_message,
@@ -109,7 +109,7 @@ def _blocks(
         elif not keep(own):
             continue
         elif deployment.status is Status.MISSING:
-            blocks.append(sigil_line(f"+ {label} missing: {MISSING_MESSAGE}{since(own)}"))
+            blocks.append(sigil_line(f"+ {label} missing: {missing_message(result)}{since(own)}"))
         else:
             message = printable(error_message(deployment))
             blocks.append(sigil_line(f"! {label} error: {message}{since(own)}"))
