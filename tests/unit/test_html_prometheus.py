@@ -79,7 +79,8 @@ def test_chart_has_a_point_per_run_and_only_with_history() -> None:
     assert "<svg" not in get_renderer("html")(dataclasses.replace(MIXED, trend=trend(1)))
     page = get_renderer("html")(dataclasses.replace(MIXED, trend=trend(7)))
     assert page.count('<g class="run"') == 7
-    assert len(re.findall(r'class="point-error"', page)) == 7
+    assert len(re.findall(r'class="point point-error"', page)) == 7
+    assert page.count("<circle") == 3 * 7  # a marker per series per run
     points = re.search(r'class="line-drifted"[^>]*points="([^"]+)"', page)
     assert points is not None and len(points.group(1).split()) == 7
 
