@@ -16,7 +16,7 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import click
 
@@ -38,6 +38,9 @@ from driftcheck.output import (
     write_stdout,
 )
 from driftcheck.result import EXIT_ERROR, FailOn, RunResult, format_timestamp
+
+if TYPE_CHECKING:
+    from driftcheck.gate import GateRequest
 
 DEFAULT_PATH = "manifests"
 MIN_KEY_LENGTH = 8
@@ -73,6 +76,7 @@ class CheckOptions:
     progress: Progress | None = None
     step_summary: str | None = None  # $GITHUB_STEP_SUMMARY
     nightly: NightlyOptions = field(default_factory=NightlyOptions)  # --history, --notify
+    gate: GateRequest | None = None  # --wait, --changed-since, --all
 
 
 @dataclass(frozen=True)
@@ -168,26 +172,38 @@ def run_check(options: CheckOptions) -> int:
     history = nightly.open_for(options.nightly)
     if baseline is None and history is not None:
         baseline = history.baseline  # the newest earlier report in --history
+    # the wait line goes where the progress line goes: a terminal's stderr, not CI logs
+    gate = (
+        options.gate.prepare(options.paths or (DEFAULT_PATH,), options.progress is not None)
+        if options.gate is not None
+        else None
+    )
     source: LiveSource
     if options.live_from:
         source = SnapshotSource(options.live_from)
     else:
         source = api_source(options.http, options.api_key)
-    with importing_in_background("deepdiff"):
-        result = engine.check(
-            desired,
-            source,
-            strict=options.strict,
-            ignore=options.ignore,
-            progress=options.progress,
-            fetch_mode=options.fetch,
-            unmanaged=options.unmanaged,
-            rules=rules,
-            baseline=baseline,
-            fail_on=options.fail_on,
-            version=__version__,
-            live_from=options.live_from,
-        )
+    if gate is not None:
+        from driftcheck import gate as release_gate
+
+        with importing_in_background("deepdiff"):
+            result = release_gate.run(desired, source, rules, options, gate, baseline)
+    else:
+        with importing_in_background("deepdiff"):
+            result = engine.check(
+                desired,
+                source,
+                strict=options.strict,
+                ignore=options.ignore,
+                progress=options.progress,
+                fetch_mode=options.fetch,
+                unmanaged=options.unmanaged,
+                rules=rules,
+                baseline=baseline,
+                fail_on=options.fail_on,
+                version=__version__,
+                live_from=options.live_from,
+            )
     result = nightly.with_trend(result, history)
     code = emit(result, options, step_summary)
     http = options.http

@@ -29,6 +29,7 @@ from driftcheck.terminal import progress_for, use_color
 
 if TYPE_CHECKING:
     from driftcheck.app import FetchMode
+    from driftcheck.gate import GateRequest
     from driftcheck.nightly import NightlyOptions
     from driftcheck.notify import NotifyOn
 
@@ -219,6 +220,26 @@ def main() -> None:
     metavar="URL",
     help="Link to the published report, included in notifications.",
 )
+@click.option(
+    "--wait",
+    metavar="DURATION",
+    default=None,
+    help="Release gate: re-check drifted, missing and errored deployments (backoff 2-30 s) "
+    "until in sync, failed, or DURATION (e.g. 90s, 10m) has passed.",
+)
+@click.option(
+    "--changed-since",
+    metavar="REF",
+    default=None,
+    help="Reviewer check: only deployments whose declaration changed since git REF; mark "
+    "each difference this_change or pre_existing; list removed deployments.",
+)
+@click.option(
+    "--all",
+    "check_all",
+    is_flag=True,
+    help="With --changed-since: check every deployment, still marking origins.",
+)
 @http_options
 def check(
     paths: tuple[str, ...],
@@ -240,6 +261,9 @@ def check(
     notify: tuple[str, ...],
     notify_on: NotifyOn,
     report_url: str | None,
+    wait: str | None,
+    changed_since: str | None,
+    check_all: bool,
     **kwargs: Any,
 ) -> int:
     """Compare declared deployments with live ones (PATH defaults to manifests/).
@@ -268,6 +292,7 @@ def check(
         progress=progress_for(sys.stderr, os.environ),
         step_summary=os.environ.get("GITHUB_STEP_SUMMARY") or None,
         nightly=nightly_options(history, keep, notify, notify_on, report_url),
+        gate=gate_request(wait, changed_since, check_all, live_from, unmanaged),
     )
     return run_check(options)
 
@@ -300,6 +325,22 @@ def nightly_options(
         notify_on=notify_on,
         report_url=report_url,
     )
+
+
+def gate_request(
+    wait: str | None,
+    changed_since: str | None,
+    check_all: bool,
+    live_from: str | None,
+    unmanaged: bool,
+) -> GateRequest | None:
+    """--wait / --changed-since / --all, checked for sense (a bad one is a usage error)."""
+    from driftcheck.gate import GateRequest, GateUsageError
+
+    try:
+        return GateRequest.parse(wait, changed_since, check_all, live_from, unmanaged)
+    except GateUsageError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 # ---------------------------------------------------------------------------------------------

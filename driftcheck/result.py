@@ -25,6 +25,13 @@ class DiffKind(str, Enum):
     EXTRA_LIVE = "extra_live"  # live has it, the manifest leaves it out (--strict)
 
 
+class Origin(str, Enum):
+    """With ``--changed-since``: whether a finding comes from the change under review."""
+
+    THIS_CHANGE = "this_change"  # the change moves desired away from what live has
+    PRE_EXISTING = "pre_existing"  # live already differed from the desired state at REF
+
+
 class ErrorKind(str, Enum):
     AUTH = "auth"
     NOT_PERMITTED = "not_permitted"
@@ -57,6 +64,7 @@ class Difference:
     desired: Any
     live: Any
     line: int
+    origin: Origin | None = None  # only with --changed-since
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,8 @@ class DeploymentResult:
     differences: tuple[Difference, ...] = ()
     error: ErrorInfo | None = None
     declared_vendor: str | None = None  # lets a remediation preview name the vendor
+    checks: int | None = None  # only with --wait: how many times it was fetched
+    origin: Origin | None = None  # only with --changed-since, for a missing deployment
 
     @property
     def key(self) -> str:
@@ -105,6 +115,35 @@ class UnmanagedDeployment:
     @property
     def label(self) -> str:
         return f"{self.name} ({self.key})" if self.name else self.key
+
+
+@dataclass(frozen=True)
+class RemovedDeployment:
+    """Declared at the ``--changed-since`` REF, no longer declared: what live still has."""
+
+    model_instance_id: str
+    deployment_id: str
+    name: str | None
+    live_status: str | None  # the API's status; None when it could not be read
+    found: bool = True  # False: the API answered 404
+    error: ErrorInfo | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.model_instance_id}/{self.deployment_id}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.key})" if self.name else self.key
+
+
+@dataclass(frozen=True)
+class ChangeScope:
+    """What ``--changed-since REF`` selected."""
+
+    ref: str
+    unchanged: int  # declared deployments whose declaration did not change (not checked)
+    checked_all: bool = False  # --all: the unchanged ones were checked too
 
 
 @dataclass(frozen=True)
@@ -156,6 +195,10 @@ class RunResult:
     fail_on: FailOn = "any"  # "new": drift exits 2 only when something is new since the baseline
     live_from: str | None = None  # the snapshot read instead of the API (--live-from)
     version: str = ""  # the driftcheck version that made the run, for the reports to name
+    waited_s: float | None = None  # only with --wait
+    # only with --changed-since
+    changed_since: ChangeScope | None = None
+    removed: tuple[RemovedDeployment, ...] | None = None
     # Only with --history: earlier runs and this one, oldest first (the HTML trend chart).
     trend: tuple[TrendPoint, ...] = ()
 

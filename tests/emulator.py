@@ -295,6 +295,8 @@ class Emulator:
         self._by_key: dict[tuple[str, str], _Entry] = {}
         self._by_mi: dict[str, dict[str, _Entry]] = {}
         self._scripts: dict[Route, deque[Reply]] = {}
+        # rollout sequences: each GET of the route takes the next step; the last step repeats
+        self._rollouts: dict[Route, list[Any]] = {}
         self._connection_ids = itertools.count(1)
         self._connections: dict[asyncio.StreamWriter, asyncio.Task[Any]] = {}
         self._thread: threading.Thread | None = None
@@ -397,6 +399,50 @@ class Emulator:
             else ("list", model_instance_id, str(page))
         )
         self._enqueue(key, replies)
+
+    def rollout(
+        self,
+        model_instance_id: str,
+        deployment_id: str,
+        *steps: dict[str, Any] | Reply | str | int | list[Any],
+    ) -> None:
+        """A deployment whose responses change over time, one step per GET, the last repeating.
+
+        Each step is one response: a dict is a deployment body answered with 200
+        (``make_deployment(..., status="DEPLOYING")``); a str is the stored deployment with its
+        ``status`` set to it (``"DEPLOYING", "READY"``); an int is that HTTP status with a
+        ``{"detail": ...}`` body (``404, "READY"``: created during the rollout); a
+        :class:`Reply` is answered as scripted. Steps may also be given as one list. Scripted
+        replies (:meth:`script`) still come first. Tests of ``--wait`` advance a rollout by
+        requests, so they never sleep or depend on timing.
+        """
+        if len(steps) == 1 and isinstance(steps[0], list):
+            steps = tuple(steps[0])
+        if not steps:
+            raise ValueError("rollout() needs at least one step")
+        with self._lock:
+            self._rollouts[("deployment", model_instance_id, deployment_id)] = list(steps)
+
+    def _next_rollout_step(self, key: Route) -> Reply | None:
+        with self._lock:
+            steps = self._rollouts.get(key)
+            if not steps:
+                return None
+            step = steps.pop(0) if len(steps) > 1 else steps[0]
+            entry = self._by_key.get((key[1], key[2]))
+        if isinstance(step, Reply):
+            return step
+        if isinstance(step, bool) or not isinstance(step, (dict, str, int)):
+            raise TypeError(f"unknown rollout step {step!r}")
+        if isinstance(step, int):
+            return Reply(status=step, body={"detail": _REASONS.get(step, "Error")})
+        if isinstance(step, str):
+            if entry is None:
+                raise ValueError(f"rollout status step {step!r} needs a stored deployment (put)")
+            body = json.loads(entry.raw)
+            body["status"] = step
+            return Reply(body=body)
+        return Reply(body=step)
 
     def _enqueue(self, key: Route, replies: tuple[Reply, ...]) -> None:
         with self._lock:
@@ -544,6 +590,8 @@ class Emulator:
             key = _script_key(route, query)
             if key is not None:
                 reply = self._pop_script(key)
+                if reply is None:
+                    reply = self._next_rollout_step(key)
 
         delay = self.latency + (reply.delay if reply is not None else 0.0)
         if delay > 0:

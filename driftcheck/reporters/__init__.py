@@ -16,6 +16,7 @@ FORMATS: tuple[str, ...] = (
     "markdown",
     "github",
     "patch",
+    "sarif",
     "html",
     "prometheus",
 )

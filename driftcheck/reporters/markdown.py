@@ -69,6 +69,11 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
     summary = result.summary
     verdict = VERDICTS.get(result.exit_code, "in sync")
     parts = [f"### driftcheck: {verdict}"]
+    if result.changed_since is not None:
+        # --changed-since: what this change does leads, before what was drifted already
+        from driftcheck.reporters._review import review_sections
+
+        parts.extend(review_sections(result, code_cell, text_cell))
 
     listed = [d for d in result.deployments if verbose or d.status is not Status.IN_SYNC]
     unmanaged = result.unmanaged or ()

@@ -202,6 +202,7 @@ def test_formats_and_renderers() -> None:
         "markdown",
         "github",
         "patch",
+        "sarif",
         "html",
         "prometheus",
     )
