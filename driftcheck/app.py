@@ -22,13 +22,13 @@ import click
 
 from driftcheck import __version__
 from driftcheck.errors import DriftcheckError
+from driftcheck.ignorefile import IgnoreInputs, ignore_files, load_policy
 from driftcheck.live.api import ApiSource
 from driftcheck.live.records import Failed, Fetched, ListScope, LiveSource, Outcome, Progress
 from driftcheck.live.settings import HttpSettings
 from driftcheck.live.snapshot import SnapshotSource
 from driftcheck.manifest import DesiredState, load_manifests
 from driftcheck.nightly import NightlyOptions
-from driftcheck.normalize import IgnorePattern
 from driftcheck.output import (
     ReportTarget,
     append_step_summary,
@@ -61,7 +61,7 @@ class CheckOptions:
     paths: tuple[str, ...]
     format: str
     reports: tuple[ReportTarget, ...]
-    ignore: tuple[IgnorePattern, ...]
+    ignore: IgnoreInputs
     strict: bool
     live_from: str | None
     http: HttpSettings  # everything but the key, which run_check reads from ``api_key``
@@ -72,7 +72,6 @@ class CheckOptions:
     unmanaged: ListScope | None = None
     baseline: str | None = None
     fail_on: FailOn = "any"
-    ignore_file: str | None = None
     progress: Progress | None = None
     step_summary: str | None = None  # $GITHUB_STEP_SUMMARY
     nightly: NightlyOptions = field(default_factory=NightlyOptions)  # --history, --notify
@@ -150,7 +149,6 @@ def fail(message: str) -> int:
 def run_check(options: CheckOptions) -> int:
     from driftcheck import engine, nightly
     from driftcheck.baseline import load_baseline
-    from driftcheck.ignorefile import default_ignore_files, parse_ignore_files
     from driftcheck.notify import RetryPolicy
 
     step_summary = _step_summary(options)
@@ -158,13 +156,9 @@ def run_check(options: CheckOptions) -> int:
     # Everything that can be wrong locally is found before the first request: the baseline
     # may even be the file that --report json= is about to overwrite (that one is allowed:
     # it has been read by then, and the new report is the next night's baseline).
-    ignore_files = (
-        [options.ignore_file]
-        if options.ignore_file
-        else default_ignore_files(options.paths or (DEFAULT_PATH,))
-    )
-    rules = parse_ignore_files(ignore_files)
-    inputs = [*desired.files, *ignore_files]
+    manifest_paths = options.paths or (DEFAULT_PATH,)
+    policy = load_policy(options.ignore, manifest_paths, desired.deployments)
+    inputs = [*desired.files, *ignore_files(options.ignore, manifest_paths)]
     inputs += [name for name in (options.live_from, options.api_key.file) if name]
     for target in options.reports:
         refuse_overwriting(f"--report {target.format}={target.path}", target.path, inputs)
@@ -187,18 +181,17 @@ def run_check(options: CheckOptions) -> int:
         from driftcheck import gate as release_gate
 
         with importing_in_background("deepdiff"):
-            result = release_gate.run(desired, source, rules, options, gate, baseline)
+            result = release_gate.run(desired, source, policy, options, gate, baseline)
     else:
         with importing_in_background("deepdiff"):
             result = engine.check(
                 desired,
                 source,
                 strict=options.strict,
-                ignore=options.ignore,
+                policy=policy,
                 progress=options.progress,
                 fetch_mode=options.fetch,
                 unmanaged=options.unmanaged,
-                rules=rules,
                 baseline=baseline,
                 fail_on=options.fail_on,
                 version=__version__,
@@ -207,8 +200,8 @@ def run_check(options: CheckOptions) -> int:
     result = nightly.with_trend(result, history)
     code = emit(result, options, step_summary)
     http = options.http
-    policy = RetryPolicy(timeout=http.timeout, retries=http.retries, backoff=http.backoff)
-    if not nightly.finish(result, history, options.nightly, policy):
+    retry = RetryPolicy(timeout=http.timeout, retries=http.retries, backoff=http.backoff)
+    if not nightly.finish(result, history, options.nightly, retry):
         code = EXIT_ERROR  # a lost alert turns the job red, after every report was written
     return code
 
@@ -268,14 +261,26 @@ def emit(result: RunResult, options: CheckOptions, step_summary: str | None) -> 
 # validate
 
 
-def run_validate(paths: tuple[str, ...]) -> int:
+def run_validate(paths: tuple[str, ...], ignores: IgnoreInputs) -> int:
+    """Manifests and the ``.driftignore`` files ``check`` would read, offline."""
     desired = load_desired(paths)
+    load_policy(ignores, paths or (DEFAULT_PATH,), desired.deployments)
     count = len(desired.deployments)
     files = len(desired.files)
     write_stdout(
         f"ok: {count} deployment{'s' if count != 1 else ''} in "
         f"{files} manifest{'s' if files != 1 else ''}\n"
     )
+    return 0
+
+
+def run_ignores(paths: tuple[str, ...], ignores: IgnoreInputs, fmt: str) -> int:
+    """``driftcheck ignores``: every ignore with its source, owner, until and status."""
+    from driftcheck.reporters._ignores import render_ignores
+
+    desired = load_desired(paths)
+    policy = load_policy(ignores, paths or (DEFAULT_PATH,), desired.deployments)
+    click.echo(render_ignores(policy, desired.deployments, fmt), nl=False)
     return 0
 
 

@@ -73,7 +73,7 @@ class RefState:
 def _declaration(deployment: DesiredDeployment) -> str:
     """Canonical text of what a deployment declares: ``1``, ``1.0`` and ``true`` differ here
     even though Python compares them equal, so a type change counts as a change."""
-    ignores = [getattr(p, "text", str(p)) for p in deployment.ignore]
+    ignores = [rule.declaration for rule in deployment.ignore]
     return json.dumps([deployment.fields, ignores], sort_keys=True, default=repr)
 
 

@@ -19,8 +19,9 @@ from driftcheck.errors import DriftcheckError
 from driftcheck.options import (
     http_options,
     http_settings,
+    ignore_file_options,
+    ignore_inputs,
     list_scope,
-    parse_ignores,
     parse_report_targets,
 )
 from driftcheck.reporters import FORMATS
@@ -176,14 +177,7 @@ def main() -> None:
     show_default=True,
     help="new: drift exits 2 only when something is new since --baseline (errors still 1).",
 )
-@click.option(
-    "--ignore-file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    metavar="PATH",
-    help="gitignore-style 'mi/dep path.pattern' lines (default: .driftignore beside the "
-    "manifests, when present).",
-)
+@ignore_file_options
 @click.option(
     "--history",
     type=click.Path(file_okay=False),
@@ -255,7 +249,6 @@ def check(
     fetch: FetchMode,
     baseline: str | None,
     fail_on: FailOn,
-    ignore_file: str | None,
     history: str | None,
     keep: int | None,
     notify: tuple[str, ...],
@@ -277,7 +270,7 @@ def check(
         paths=paths,
         format=fmt,
         reports=parse_report_targets(reports),
-        ignore=parse_ignores(ignores),
+        ignore=ignore_inputs(kwargs, ignores),
         strict=strict,
         live_from=live_from,
         http=http,
@@ -288,7 +281,6 @@ def check(
         unmanaged=list_scope(unmanaged, model_instance_ids, "--unmanaged"),
         baseline=baseline,
         fail_on=fail_on,
-        ignore_file=ignore_file,
         progress=progress_for(sys.stderr, os.environ),
         step_summary=os.environ.get("GITHUB_STEP_SUMMARY") or None,
         nightly=nightly_options(history, keep, notify, notify_on, report_url),
@@ -349,11 +341,32 @@ def gate_request(
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-def validate(paths: tuple[str, ...]) -> int:
-    """Check manifests offline: every problem with file:line:column. Exit 0 or 1."""
+@ignore_file_options
+def validate(paths: tuple[str, ...], **kwargs: Any) -> int:
+    """Check manifests and the .driftignore files check reads, offline: every problem with
+    file:line. Exit 0 or 1."""
     from driftcheck.app import run_validate
 
-    return run_validate(paths)
+    return run_validate(paths, ignore_inputs(kwargs))
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--ignore",
+    "ignores",
+    multiple=True,
+    metavar="PATTERN",
+    help="Also list this --ignore pattern (repeatable).",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@ignore_file_options
+def ignores(paths: tuple[str, ...], ignores: tuple[str, ...], fmt: str, **kwargs: Any) -> int:
+    """List every ignore with its source, owner, until and status, offline (PATH defaults to
+    manifests/). Whether an ignore is unused shows only after a check."""
+    from driftcheck.app import run_ignores
+
+    return run_ignores(paths, ignore_inputs(kwargs, ignores), fmt)
 
 
 @cli.command()

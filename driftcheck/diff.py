@@ -4,23 +4,14 @@ its findings into :class:`Difference` records with dotted paths and manifest lin
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
 from typing import Any
 
 from driftcheck import spec
-from driftcheck.ignorefile import EMPTY as EMPTY_RULES
-from driftcheck.ignorefile import IgnoreRules
 from driftcheck.manifest import DesiredDeployment
-from driftcheck.normalize import (
-    IgnorePattern,
-    is_ignored,
-    normalize_value,
-    quantity_key,
-    same,
-)
+from driftcheck.normalize import normalize_value, quantity_key, same
+from driftcheck.paths import TreePath, dotted
 from driftcheck.result import Difference, DiffKind
 
-TreePath = tuple[str | int, ...]
 _ABSENT = object()
 _VC = "vendor_configuration"
 _LLMENGINE_ONLY = frozenset(spec.VENDOR_FIELDS[spec.LLMENGINE]) - frozenset(
@@ -37,12 +28,10 @@ def compare(
     live: dict[str, Any],
     *,
     strict: bool = False,
-    ignore: Iterable[IgnorePattern] = (),
-    rules: IgnoreRules = EMPTY_RULES,
 ) -> tuple[Difference, ...]:
-    """Every difference between one declared deployment and its live body, not ignored ones."""
-    patterns = (*desired.ignore, *ignore)
-    differences: list[tuple[TreePath, Difference]] = []
+    """Every difference between one declared deployment and its live body, ignored ones
+    included: the ignore policy (driftcheck.ignore) decides what is reported."""
+    differences: list[Difference] = []
     want: dict[str, Any] = {}
     have: dict[str, Any] = {}
 
@@ -55,7 +44,7 @@ def compare(
     if _VC in desired.fields:
         early = _vendor_trees(desired, live, strict, want, have)
         if early is not None:
-            differences.append((tuple(early.path.split(".")), early))
+            differences.append(early)
     elif strict and isinstance(live.get(_VC), dict):
         # --strict: what live sets and the manifest leaves out, even with no declaration at all
         extra = _undeclared_vendor_fields(live[_VC])
@@ -77,15 +66,9 @@ def compare(
 
     if not same(want, have):
         differences.extend(_deepdiff(desired, live, want, have))
-    mi, dep = desired.key
-    kept = [
-        d
-        for path, d in differences
-        if not is_ignored(path, patterns) and not rules.is_ignored(mi, dep, path)
-    ]
     # by path, as terraform plan orders attributes (and as DESIGN's text example reads)
-    kept.sort(key=lambda d: d.path)
-    return tuple(kept)
+    differences.sort(key=lambda d: d.path)
+    return tuple(differences)
 
 
 def _undeclared_vendor_fields(actual: dict[str, Any]) -> dict[str, Any]:
@@ -110,7 +93,9 @@ def _vendor_trees(
     declared: dict[str, Any] = desired.fields[_VC]
     actual = live.get(_VC)
     if actual is None:
-        return Difference(_VC, DiffKind.MISSING_LIVE, declared, None, desired.line_for((_VC,)))
+        return Difference(
+            _VC, DiffKind.MISSING_LIVE, declared, None, desired.line_for((_VC,)), segments=(_VC,)
+        )
     vendor = declared["vendor"]
     live_vendor = _live_vendor(actual, vendor)
     if live_vendor != vendor:
@@ -120,6 +105,7 @@ def _vendor_trees(
             vendor,
             live_vendor,
             desired.line_for((_VC, "vendor")),
+            segments=(_VC, "vendor"),
         )
     wanted: dict[str, Any] = {}
     found: dict[str, Any] = {}
@@ -174,7 +160,7 @@ def _deepdiff(
     live: dict[str, Any],
     want: dict[str, Any],
     have: dict[str, Any],
-) -> list[tuple[TreePath, Difference]]:
+) -> list[Difference]:
     from deepdiff import DeepDiff
 
     tree = DeepDiff(want, have, view="tree", verbose_level=2, **_diff_deeper())
@@ -188,15 +174,13 @@ def _deepdiff(
                 kind = DiffKind.CHANGED  # a list or a quantity differs: compared whole
             found.setdefault(path, kind)
     return [
-        (
-            path,
-            Difference(
-                path=".".join(str(part) for part in path),
-                kind=kind,
-                desired=None if kind is DiffKind.EXTRA_LIVE else _raw(desired.fields, path),
-                live=None if kind is DiffKind.MISSING_LIVE else _raw(live, path),
-                line=desired.line_for(path),
-            ),
+        Difference(
+            path=dotted(path),
+            kind=kind,
+            desired=None if kind is DiffKind.EXTRA_LIVE else _raw(desired.fields, path),
+            live=None if kind is DiffKind.MISSING_LIVE else _raw(live, path),
+            line=desired.line_for(path),
+            segments=path,
         )
         for path, kind in found.items()
     ]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from driftcheck import wait as wait_module
 from driftcheck.baseline import Baseline, mark
 from driftcheck.changes import RefState, load_ref_state, mark_origins
-from driftcheck.ignorefile import IgnoreRules
+from driftcheck.ignore import IgnorePolicy
 from driftcheck.live.records import LiveSource
 from driftcheck.manifest import DesiredState, load_manifests
 from driftcheck.result import RunResult, format_timestamp
@@ -107,7 +107,7 @@ class GateOptions:
 def run(
     desired: DesiredState,
     source: LiveSource,
-    rules: IgnoreRules,
+    policy: IgnorePolicy,
     check_options: CheckOptions,
     options: GateOptions,
     baseline: Baseline | None,
@@ -121,14 +121,14 @@ def run(
             state,
             live,
             strict=check_options.strict,
-            ignore=check_options.ignore,
+            policy=policy,
             progress=check_options.progress if first else None,
             fetch_mode=check_options.fetch if first else "get",
             unmanaged=check_options.unmanaged if first else None,
-            rules=rules,
             fail_on=check_options.fail_on,
             version=__version__,
             live_from=check_options.live_from,
+            declared=desired,  # a subset is checked: ignores of the rest are not "unused"
         )
 
     result = run_with(desired, source, check, options)

@@ -6,6 +6,7 @@ before any manifest is read or any request is made.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -16,9 +17,10 @@ from driftcheck.reporters import FORMATS
 
 if TYPE_CHECKING:
     from driftcheck.app import ApiKey
+    from driftcheck.ignore import IgnoreRule
+    from driftcheck.ignorefile import IgnoreInputs
     from driftcheck.live.records import ListScope
     from driftcheck.live.settings import HttpSettings
-    from driftcheck.normalize import IgnorePattern
     from driftcheck.output import ReportTarget
 
 F = TypeVar("F", bound=Callable[..., int])
@@ -131,16 +133,80 @@ def http_settings(kwargs: dict[str, Any], api_key_env: str) -> tuple[HttpSetting
     return settings, key
 
 
-def parse_ignores(patterns: Sequence[str]) -> tuple[IgnorePattern, ...]:
-    from driftcheck.normalize import PatternError, parse_pattern
+def parse_ignores(patterns: Sequence[str]) -> tuple[IgnoreRule, ...]:
+    """``--ignore`` patterns as rules of the ignore policy (no file, no line)."""
+    from driftcheck.ignore import IgnoreRule, Source
+    from driftcheck.paths import PatternError, parse_pattern
 
     parsed = []
     for text in patterns:
         try:
-            parsed.append(parse_pattern(text))
+            parsed.append(IgnoreRule(parse_pattern(text), Source.OPTION))
         except PatternError as exc:
             raise click.BadParameter(f"{text!r}: {exc}", param_hint="'--ignore'") from None
     return tuple(parsed)
+
+
+def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    from driftcheck.ignore import parse_day
+
+    try:
+        return parse_day(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def ignore_file_options(func: F) -> F:
+    """``--ignore-file``, ``--require-ignore-reason`` and the hidden ``--today``: what every
+    command that reads ignores (check, validate, ignores) shares."""
+    options = [
+        click.option(
+            "--ignore-file",
+            type=click.Path(dir_okay=False),
+            default=None,
+            metavar="PATH",
+            help="gitignore-style 'mi/dep path.pattern' lines (default: .driftignore beside "
+            "the manifests, when present).",
+        ),
+        click.option(
+            "--require-ignore-reason",
+            is_flag=True,
+            help="Every ignore must give a reason and an until date (a validation error "
+            "otherwise).",
+        ),
+        # For tests and rehearsals only: the UTC day ignore dates are judged against.
+        click.option(
+            "--today",
+            envvar="DRIFTCHECK_TODAY",
+            default=None,
+            hidden=True,
+            callback=_day,
+            metavar="YYYY-MM-DD",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def ignore_inputs(kwargs: dict[str, Any], ignores: Sequence[str] = ()) -> IgnoreInputs:
+    """Take the options of :func:`ignore_file_options` (and ``--ignore``) out of ``kwargs``."""
+    from driftcheck.ignorefile import IgnoreInputs
+
+    require = kwargs.pop("require_ignore_reason")
+    if require and ignores:
+        raise click.UsageError(
+            "--ignore cannot give a reason or an until date, and --require-ignore-reason "
+            "asks for both: write the ignore into the manifest or .driftignore instead"
+        )
+    return IgnoreInputs(
+        patterns=parse_ignores(ignores),
+        ignore_file=kwargs.pop("ignore_file"),
+        require_reason=require,
+        today=kwargs.pop("today"),
+    )
 
 
 def parse_report_targets(values: Sequence[str]) -> tuple[ReportTarget, ...]:

@@ -57,7 +57,12 @@ class SourceLocation:
 
 @dataclass(frozen=True)
 class Difference:
-    """One reported difference. ``desired``/``live`` are raw values, before normalization."""
+    """One reported difference. ``desired``/``live`` are raw values, before normalization.
+
+    ``path`` is the dotted display spelling; ``segments`` the same path as keys and list
+    indices, which stays unambiguous when a key contains a dot (filled from ``path`` when a
+    record is built without it). ``note`` says why it is reported although an ignore named it.
+    """
 
     path: str
     kind: DiffKind
@@ -65,6 +70,12 @@ class Difference:
     live: Any
     line: int
     origin: Origin | None = None  # only with --changed-since
+    segments: tuple[str | int, ...] = ()
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.segments:
+            object.__setattr__(self, "segments", tuple(self.path.split(".")))
 
 
 @dataclass(frozen=True)
@@ -160,6 +171,32 @@ class Coverage:
         return round(100.0 * self.declared_live / self.live, 1)
 
 
+class IgnoreStatus(str, Enum):
+    ACTIVE = "active"
+    EXPIRING = "expiring"  # until is at most 14 days away
+    EXPIRED = "expired"  # until is over: silences nothing
+    UNUSED = "unused"  # silenced nothing although all it could apply to was compared
+
+
+@dataclass(frozen=True)
+class IgnoreReport:
+    """One ignore rule after a run: where it was written and what it did."""
+
+    pattern: str
+    file: str | None  # None: --ignore
+    line: int | None
+    reason: str | None
+    owner: str | None
+    until: dt.date | None
+    status: IgnoreStatus
+    silenced: int
+    scope: str = ""  # which deployments it may apply to, in words
+
+    @property
+    def where(self) -> str:
+        return "--ignore" if self.file is None else f"{self.file}:{self.line}"
+
+
 @dataclass(frozen=True)
 class Summary:
     total: int
@@ -195,6 +232,7 @@ class RunResult:
     fail_on: FailOn = "any"  # "new": drift exits 2 only when something is new since the baseline
     live_from: str | None = None  # the snapshot read instead of the API (--live-from)
     version: str = ""  # the driftcheck version that made the run, for the reports to name
+    ignores: tuple[IgnoreReport, ...] = ()  # every ignore rule of the run, with its status
     waited_s: float | None = None  # only with --wait
     # only with --changed-since
     changed_since: ChangeScope | None = None

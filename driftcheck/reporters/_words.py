@@ -95,7 +95,13 @@ def difference_sides(diff: Difference) -> tuple[str, str]:
 def difference_line(diff: Difference) -> str:
     """``~ path: desired -> live`` without indentation."""
     desired, live = difference_sides(diff)
-    return f"{DIFF_SIGILS[diff.kind]} {printable(diff.path)}: {desired} -> {live}"
+    line = f"{DIFF_SIGILS[diff.kind]} {printable(diff.path)}: {desired} -> {live}"
+    return line + printable(note_suffix(diff))
+
+
+def note_suffix(diff: Difference) -> str:
+    """``  [ignore expired 2026-11-20 (prod.yaml:5)]`` after a resurfaced difference."""
+    return f"  [{diff.note}]" if diff.note else ""
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:

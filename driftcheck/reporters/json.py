@@ -52,6 +52,11 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
         report["summary"]["live_total"] = None if coverage is None else coverage.live
         report["unmanaged"] = [_unmanaged(entry, result.marks) for entry in result.unmanaged or ()]
         report["listing_error"] = _error(result.listing_error)
+    if result.ignores:
+        # additive to report v1: only when the run had at least one ignore
+        from driftcheck.reporters._ignores import ignore_json
+
+        report["ignores"] = [ignore_json(entry) for entry in result.ignores]
     if result.marks is not None:
         # additive to report v1: only with --baseline
         report["resolved"] = [entry_json(entry) for entry in result.marks.resolved]
@@ -126,13 +131,17 @@ def _unmanaged(entry: UnmanagedDeployment, marks: Marks | None) -> dict[str, Any
 
 
 def _difference(diff: Difference) -> dict[str, Any]:
-    return {
+    data = {
         "path": diff.path,
+        "segments": list(diff.segments),
         "kind": diff.kind.value,
         "desired": jsonable(diff.desired),
         "live": jsonable(diff.live),
         "line": diff.line,
     } | ({"origin": diff.origin.value} if diff.origin is not None else {})
+    if diff.note is not None:
+        data["note"] = diff.note  # e.g. the ignore that would have silenced it has expired
+    return data
 
 
 def _error(error: ErrorInfo | None) -> dict[str, Any] | None:

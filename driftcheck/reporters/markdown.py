@@ -6,6 +6,7 @@ import html
 import re
 from typing import TYPE_CHECKING
 
+from driftcheck.reporters._ignores import counts_line, message, needing_attention
 from driftcheck.reporters._words import (
     coverage_line,
     difference_sides,
@@ -81,6 +82,7 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
     if not listed and not unmanaged and result.listing_error is None:
         parts.append(_all_in_sync(summary.total))
         parts.extend(coverage)
+        parts.extend(_ignore_notes(result))
         return "\n\n".join(parts) + "\n"
 
     parts.append(" ".join([summary_line(summary), *coverage]))
@@ -113,7 +115,17 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
         parts.append(
             f"<details><summary>Resolved since the baseline</summary>\n\n{items}\n\n</details>"
         )
+    parts.extend(_ignore_notes(result))
     return "\n\n".join(parts) + "\n"
+
+
+def _ignore_notes(result: RunResult) -> list[str]:
+    """Ignores that expired, expire soon or silenced nothing, as a list after the report."""
+    reports = needing_attention(result)
+    if not reports:
+        return []
+    items = "\n".join(f"- {text_cell(message(r))}" for r in reports)
+    return [f"**{counts_line(reports)}**\n\n{items}"]
 
 
 def _deployment_marks(deployment: DeploymentResult, marks: Marks) -> list[Mark]:
@@ -164,6 +176,9 @@ def _differences(deployment: DeploymentResult) -> str:
         desired, live = difference_sides(diff)
         desired_cell = "_(undeclared)_" if diff.kind is DiffKind.EXTRA_LIVE else code_cell(desired)
         live_cell = "_(absent)_" if diff.kind is DiffKind.MISSING_LIVE else code_cell(live)
-        rows.append(f"| {code_cell(diff.path)} | {desired_cell} | {live_cell} |")
+        path_cell = code_cell(diff.path)
+        if diff.note:
+            path_cell += f"<br>{text_cell(diff.note)}"
+        rows.append(f"| {path_cell} | {desired_cell} | {live_cell} |")
     rows.extend(["", "</details>"])
     return "\n".join(rows)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from driftcheck.reporters._ignores import text_footer as ignore_footer
 from driftcheck.reporters._review import origin_suffix, text_footer
 from driftcheck.reporters._words import (
     coverage_line,
@@ -70,6 +71,7 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
             f"{counts['resolved']} resolved."
         )
     summary.extend(text_footer(result, printable))  # --wait, --changed-since
+    summary.extend(printable(line) for line in ignore_footer(result))
     lines = [*blocks, "", *summary] if blocks else summary
     return "\n".join(lines) + "\n"
 

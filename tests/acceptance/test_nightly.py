@@ -365,3 +365,27 @@ def test_prometheus_report_parses(
     assert families["driftcheck_run_success"].samples[0].value == 1.0
     assert families["driftcheck_last_run_timestamp_seconds"].samples[0].value > 0
     assert os.path.getsize(target) > 0
+
+
+def test_html_report_lists_accountable_ignores(
+    emulator: Emulator, run_check: Any, manifest: Any, tmp_path: Path
+) -> None:
+    text = MANIFEST.replace(
+        "version: 1\n",
+        "version: 1\nignore:\n"
+        "  - path: vendor_configuration.max_workers\n"
+        "    reason: scaled by hand <PLAT-1>\n"
+        '    owner: "@ml-platform"\n'
+        "    until: 2999-12-31\n"
+        "  - deployment_metadata.never_there\n",
+    )
+    path = manifest(text)
+    state(emulator, a=2, b=10)
+    page = tmp_path / "report.html"
+    result = run_check(path, "--report", f"html={page}")
+    assert result.code == 0  # the only drift is silenced
+    html = page.read_text()
+    section = html[html.index('id="ignores-title"') :]
+    assert "vendor_configuration.max_workers" in section
+    assert "scaled by hand &lt;PLAT-1&gt;" in section and "@ml-platform" in section
+    assert "2999-12-31" in section and ">active<" in section and ">unused<" in section
