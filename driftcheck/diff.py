@@ -94,10 +94,22 @@ def _vendor_trees(
     actual = live.get(_VC)
     if actual is None:
         return Difference(
-            _VC, DiffKind.MISSING_LIVE, declared, None, desired.line_for((_VC,)), segments=(_VC,)
+            _VC,
+            DiffKind.MISSING_LIVE,
+            declared,
+            None,
+            desired.line_for((_VC,)),
+            segments=(_VC,),
+            file=desired.file_for((_VC,)),
         )
     vendor = declared["vendor"]
     live_vendor = _live_vendor(actual, vendor)
+    if live_vendor is None:
+        # The API sent no vendor, and its fields do not fit the declared one: report what was
+        # sent (nothing), never a vendor driftcheck guessed as if the API had said it.
+        return Difference(
+            f"{_VC}.vendor", DiffKind.MISSING_LIVE, vendor, None, desired.line_for((_VC, "vendor"))
+        )
     if live_vendor != vendor:
         return Difference(
             f"{_VC}.vendor",
@@ -106,6 +118,7 @@ def _vendor_trees(
             live_vendor,
             desired.line_for((_VC, "vendor")),
             segments=(_VC, "vendor"),
+            file=desired.file_for((_VC, "vendor")),
         )
     wanted: dict[str, Any] = {}
     found: dict[str, Any] = {}
@@ -127,13 +140,13 @@ def _vendor_trees(
 
 
 def _live_vendor(actual: dict[str, Any], declared: str) -> Any:
-    """The live vendor; when the API leaves it out, the declared one unless the live fields
-    can only belong to LLMENGINE."""
+    """The live vendor; when the API leaves it out, the declared one, or None when the live
+    fields can only belong to LLMENGINE (a LAUNCH declaration cannot match them)."""
     vendor = actual.get("vendor")
     if vendor is not None:
         return vendor
     if declared == spec.LAUNCH and any(actual.get(f) is not None for f in _LLMENGINE_ONLY):
-        return spec.LLMENGINE
+        return None
     return declared
 
 
@@ -181,6 +194,7 @@ def _deepdiff(
             live=None if kind is DiffKind.MISSING_LIVE else _raw(live, path),
             line=desired.line_for(path),
             segments=path,
+            file=desired.file_for(path),
         )
         for path, kind in found.items()
     ]

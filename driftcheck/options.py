@@ -65,7 +65,7 @@ def http_options(func: F) -> F:
             type=FiniteFloat(min=0, min_open=True),
             default=30.0,
             show_default=True,
-            help="Seconds per request.",
+            help="Seconds per request attempt, connect to last body byte.",
         ),
         click.option(
             "--retries",
@@ -106,6 +106,12 @@ def http_options(func: F) -> F:
             is_flag=True,
             help="Allow plain http:// to a host other than loopback (sends the key unencrypted).",
         ),
+        click.option(
+            "--max-rps",
+            type=click.IntRange(min=1),
+            default=None,
+            help="At most N requests start in any one-second window (all workers).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -129,6 +135,7 @@ def http_settings(kwargs: dict[str, Any], api_key_env: str) -> tuple[HttpSetting
         ca_bundle=kwargs.pop("ca_bundle"),
         allow_insecure_http=kwargs.pop("allow_insecure_http"),
         page_size=kwargs.pop("page_size"),
+        max_rps=kwargs.pop("max_rps"),
     )
     return settings, key
 
