@@ -12,6 +12,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from driftcheck.history import report_order
+from tests.acceptance.test_environments import check as env_check
+from tests.acceptance.test_environments import manifests, prod, staging  # noqa: F401 (fixtures)
 from tests.emulator import Emulator, Reply, launch_config, make_deployment
 from tests.receiver import Answer, Receiver
 
@@ -389,3 +391,37 @@ def test_html_report_lists_accountable_ignores(
     assert "vendor_configuration.max_workers" in section
     assert "scaled by hand &lt;PLAT-1&gt;" in section and "@ml-platform" in section
     assert "2999-12-31" in section and ">active<" in section and ">unused<" in section
+
+
+def test_environments_in_metrics_html_and_notifications(
+    manifests: Path,  # noqa: F811 - the fixtures of test_environments
+    staging: Emulator,  # noqa: F811
+    prod: Emulator,  # noqa: F811
+    hook: Receiver,
+    tmp_path: Path,
+) -> None:
+    staging.put(
+        make_deployment("mi_s", "dep_s", name="llama-70b", vendor_configuration=launch_config())
+    )
+    metrics, page = tmp_path / "m.prom", tmp_path / "r.html"
+    result = env_check(
+        manifests,
+        "--env",
+        "all",
+        "--notify",
+        f"webhook={hook.url()}",
+        "--report",
+        f"prometheus={metrics}",
+        "--report",
+        f"html={page}",
+    )
+    assert result.code == 2, result.stderr
+    families = {f.name: f for f in text_string_to_metric_families(metrics.read_text())}
+    drifted = {
+        (s.labels["environment"], s.labels["deployment_id"]): s.value
+        for s in families["driftcheck_deployment_drifted"].samples
+    }
+    assert drifted == {("staging", "dep_s"): 1.0, ("prod", "dep_p"): 0.0, ("prod", "dep_only"): 0.0}
+    body = hook.posts[0].json()
+    assert {(n["environment"], n["deployment_id"]) for n in body["new"]} == {("staging", "dep_s")}
+    assert '<th scope="col">Environment</th>' in page.read_text()
