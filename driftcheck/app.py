@@ -41,6 +41,7 @@ from driftcheck.result import EXIT_ERROR, FailOn, RunResult, format_timestamp
 
 if TYPE_CHECKING:
     from driftcheck.gate import GateRequest
+    from driftcheck.wait import Clock
 
 DEFAULT_PATH = "manifests"
 MIN_KEY_LENGTH = 8
@@ -77,6 +78,7 @@ class CheckOptions:
     nightly: NightlyOptions = field(default_factory=NightlyOptions)  # --history, --notify
     gate: GateRequest | None = None  # --wait, --changed-since, --all
     selection: Selection = field(default_factory=Selection)  # --env, --var, ${env:} values
+    clock: Clock | None = None  # --wait's time for this run; None: the system clock
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,7 @@ def run_check(options: CheckOptions) -> int:
             options.progress is not None,
             # the manifests at REF are read for the same environments
             lambda files: state_at_ref(files, options.selection),
+            options.clock,
         )
         if options.gate is not None
         else None

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from driftcheck.gate import GateRequest
     from driftcheck.nightly import NightlyOptions
     from driftcheck.notify import NotifyOn
+    from driftcheck.wait import Clock
 
 
 class DriftcheckGroup(click.Group):
@@ -289,6 +290,7 @@ def check(
         nightly=nightly_options(history, keep, notify, notify_on, report_url),
         gate=gate_request(wait, changed_since, check_all, live_from, unmanaged),
         selection=chosen,
+        clock=injected_clock(click.get_current_context().obj),
     )
     return run_check(options)
 
@@ -321,6 +323,14 @@ def nightly_options(
         notify_on=notify_on,
         report_url=report_url,
     )
+
+
+def injected_clock(obj: object) -> Clock | None:
+    """A clock given as click's ``obj`` (``cli.main(obj=clock)``): how tests run ``--wait``
+    without sleeping. Time is passed in, never read from a module global."""
+    from driftcheck.wait import Clock
+
+    return obj if isinstance(obj, Clock) else None
 
 
 def gate_request(
