@@ -178,6 +178,15 @@ def run_check(options: CheckOptions) -> int:
     inputs += [name for name in (options.live_from, options.api_key.file) if name]
     for target in options.reports:
         refuse_overwriting(f"--report {target.format}={target.path}", target.path, inputs)
+    if step_summary:
+        # appending the job summary to a manifest (or to a report file that is replaced
+        # whole) would corrupt it; GitHub's own path never clashes
+        clash = clashing_input(step_summary, [*inputs, *(t.path for t in options.reports)])
+        if clash is not None:
+            raise DriftcheckError(
+                f"$GITHUB_STEP_SUMMARY names {clash}, which this run reads or writes as a "
+                "report; the job summary would corrupt it"
+            )
     baseline = load_baseline(options.baseline) if options.baseline else None
     history = nightly.open_for(options.nightly)
     if baseline is None and history is not None:
@@ -390,12 +399,16 @@ def run_snapshot(options: SnapshotOptions) -> int:
     output = options.output
     # A snapshot that lacks deployments would read back as errors at best; the previous
     # file is often the last good record, so only --allow-partial may replace it.
-    if output != "-" and (failures or listing_failed) and not options.allow_partial:
-        kept = "kept the previous" if os.path.exists(output) else "did not write"
+    # The same holds for standard output: a pipeline must not take a partial snapshot for a
+    # whole one (the exit code alone is easy to lose after a pipe).
+    if (failures or listing_failed) and not options.allow_partial:
+        if output == "-":
+            kept = "did not write the snapshot to standard output"
+        else:
+            kept = f"{'kept the previous' if os.path.exists(output) else 'did not write'} {output}"
         missing = f"{len(failures)} of {len(keys)} deployments" if failures else "the listing"
         return fail(
-            f"{kept} {output}: {missing} could not be recorded "
-            "(--allow-partial writes what was recorded)"
+            f"{kept}: {missing} could not be recorded (--allow-partial writes what was recorded)"
         )
     if output == "-":
         write_stdout(text)
