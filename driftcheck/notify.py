@@ -35,7 +35,7 @@ from driftcheck.result import (
     EntryKey,
     EntryType,
     RunResult,
-    Status,
+    deployment_entry_key,
     format_timestamp,
 )
 
@@ -222,18 +222,21 @@ def _summary(result: RunResult) -> dict[str, int]:
 
 
 def _finding_details(result: RunResult) -> dict[EntryKey, dict[str, Any]]:
+    """What a notification says about each entry of the run, by the baseline's entry key (so
+    keys carry the environment exactly as the marking does)."""
     details: dict[EntryKey, dict[str, Any]] = {}
     for d in result.deployments:
         head = _head(d)
         for diff in d.differences:
-            key = EntryKey.difference(d.model_instance_id, d.deployment_id, diff.path, diff.kind)
+            key = EntryKey.difference(
+                d.model_instance_id, d.deployment_id, diff.path, diff.kind, d.environment
+            )
             details[key] = {"type": EntryType.DIFFERENCE.value, **head, **_difference(diff)}
-        if d.error is not None:
-            key = EntryKey.error(d.model_instance_id, d.deployment_id, d.error.kind)
-            details[key] = {"type": EntryType.ERROR.value, **head, **_error_json(d)}
-        if d.status is Status.MISSING:
-            key = EntryKey.missing(d.model_instance_id, d.deployment_id)
-            details[key] = {"type": EntryType.MISSING.value, **head}
+        key_of_status = deployment_entry_key(d)
+        if key_of_status is not None and d.error is not None:
+            details[key_of_status] = {"type": EntryType.ERROR.value, **_error_json(d)}
+        elif key_of_status is not None:
+            details[key_of_status] = {"type": EntryType.MISSING.value, **head}
     for u in result.unmanaged or ():
         key = EntryKey.unmanaged(u.model_instance_id, u.deployment_id)
         details[key] = {
