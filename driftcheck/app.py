@@ -29,6 +29,7 @@ from driftcheck.live.records import Failed, Fetched, ListScope, LiveSource, Outc
 from driftcheck.live.settings import HttpSettings
 from driftcheck.live.snapshot import SnapshotSource
 from driftcheck.manifest import DesiredState, LoadedSet, Selection, SelectionError, load_set
+from driftcheck.nightly import NightlyOptions
 from driftcheck.output import (
     ReportTarget,
     append_step_summary,
@@ -79,6 +80,7 @@ class CheckOptions:
     step_summary: str | None = None  # $GITHUB_STEP_SUMMARY
     sensitive: tuple[PathPattern, ...] = ()  # --sensitive
     show_sensitive: bool = False  # the text report on a terminal only (checked by cli.py)
+    nightly: NightlyOptions = field(default_factory=NightlyOptions)  # --history, --notify
     gate: GateRequest | None = None  # --wait, --changed-since, --all
     selection: Selection = field(default_factory=Selection)  # --env, --var, ${env:} values
     clock: Clock | None = None  # --wait's time for this run; None: the system clock
@@ -159,7 +161,7 @@ def fail(message: str) -> int:
 
 
 def run_check(options: CheckOptions) -> int:
-    from driftcheck import engine
+    from driftcheck import engine, nightly
     from driftcheck.baseline import load_baseline
     from driftcheck.envrun import (
         check_snapshot_environment,
@@ -168,6 +170,7 @@ def run_check(options: CheckOptions) -> int:
         source_for,
         state_at_ref,
     )
+    from driftcheck.notify import RetryPolicy
 
     step_summary = _step_summary(options)
     loaded = load_desired(options.paths, options.selection)
@@ -191,6 +194,9 @@ def run_check(options: CheckOptions) -> int:
                 "report; the job summary would corrupt it"
             )
     baseline = load_baseline(options.baseline) if options.baseline else None
+    history = nightly.open_for(options.nightly)
+    if baseline is None and history is not None:
+        baseline = history.baseline  # the newest earlier report in --history
     # the wait line goes where the progress line goes: a terminal's stderr, not CI logs
     gate = (
         options.gate.prepare(
@@ -235,10 +241,16 @@ def run_check(options: CheckOptions) -> int:
                 reveal=options.show_sensitive,
             )
     # the engine masked its result unless --show-sensitive; marks added after it (the gate's)
-    # and the revealed text report's counterpart for every other output are masked here
+    # and the revealed text report's counterpart for every other output are masked here; the
+    # history file and notifications read only the masked result
     revealed = result if options.show_sensitive else None
-    result = mask_run(result, desired.deployments, sensitive)
-    return emit(result, options, step_summary, revealed)
+    result = nightly.with_trend(mask_run(result, desired.deployments, sensitive), history)
+    code = emit(result, options, step_summary, revealed)
+    http = options.http
+    retry = RetryPolicy(timeout=http.timeout, retries=http.retries, backoff=http.backoff)
+    if not nightly.finish(result, history, options.nightly, retry):
+        code = EXIT_ERROR  # a lost alert turns the job red, after every report was written
+    return code
 
 
 def refuse_overwriting(what: str, path: str, inputs: Sequence[str]) -> None:

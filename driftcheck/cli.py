@@ -36,6 +36,8 @@ from driftcheck.terminal import progress_for, use_color
 if TYPE_CHECKING:  # result.py's records take ~7 ms to build: not for --version or --help
     from driftcheck.app import FetchMode
     from driftcheck.gate import GateRequest
+    from driftcheck.nightly import NightlyOptions
+    from driftcheck.notify import NotifyOn
     from driftcheck.result import FailOn
     from driftcheck.wait import Clock
 
@@ -218,6 +220,42 @@ def main() -> None:
     help="Show sensitive values in the text report (only on a terminal; never in files).",
 )
 @click.option(
+    "--history",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="DIR",
+    help="Keep each run's JSON report in DIR; the newest earlier one is the baseline "
+    "(unless --baseline is given).",
+)
+@click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="With --history: keep the newest N reports (default 90).",
+)
+@click.option(
+    "--notify",
+    "notify",
+    multiple=True,
+    metavar="KIND=URL",
+    help="POST a summary after the run: slack=URL or webhook=URL (repeatable; URL may be "
+    "env:VARIABLE). The URL is treated as a secret.",
+)
+@click.option(
+    "--notify-on",
+    type=click.Choice(["change", "always"]),
+    default="change",
+    show_default=True,
+    help="change: only when findings are new or resolved since the baseline.",
+)
+@click.option(
+    "--report-url",
+    default=None,
+    metavar="URL",
+    help="Link to the published report, included in notifications.",
+)
+@click.option(
     "--wait",
     metavar="DURATION",
     default=None,
@@ -255,6 +293,11 @@ def check(
     fail_on: FailOn,
     sensitive: tuple[str, ...],
     show_sensitive: bool,
+    history: str | None,
+    keep: int | None,
+    notify: tuple[str, ...],
+    notify_on: NotifyOn,
+    report_url: str | None,
     wait: str | None,
     changed_since: str | None,
     check_all: bool,
@@ -289,11 +332,42 @@ def check(
         step_summary=os.environ.get("GITHUB_STEP_SUMMARY") or None,
         sensitive=parse_sensitive(sensitive),
         show_sensitive=show_sensitive,
+        nightly=nightly_options(history, keep, notify, notify_on, report_url),
         gate=gate_request(wait, changed_since, check_all, live_from, unmanaged),
         selection=chosen,
         clock=injected_clock(click.get_current_context().obj),
     )
     return run_check(options)
+
+
+def nightly_options(
+    history: str | None,
+    keep: int | None,
+    notify: tuple[str, ...],
+    notify_on: NotifyOn,
+    report_url: str | None,
+) -> NightlyOptions:
+    """--history, --keep, --notify, --notify-on, --report-url; usage errors never repeat a
+    notification URL."""
+    from driftcheck.history import DEFAULT_KEEP
+    from driftcheck.nightly import NightlyOptions
+    from driftcheck.notify import NotifyOptionError, parse_target
+
+    if keep is not None and history is None:
+        raise click.UsageError("--keep prunes the --history folder; add --history DIR")
+    try:
+        targets = tuple(parse_target(value, os.environ) for value in notify)
+    except NotifyOptionError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--notify'") from None
+    if report_url is not None and not report_url.startswith(("https://", "http://")):
+        raise click.BadParameter("expected an http(s):// URL", param_hint="'--report-url'")
+    return NightlyOptions(
+        history=history,
+        keep=DEFAULT_KEEP if keep is None else keep,
+        notify=targets,
+        notify_on=notify_on,
+        report_url=report_url,
+    )
 
 
 def injected_clock(obj: object) -> Clock | None:

@@ -241,6 +241,16 @@ class Summary:
 
 
 @dataclass(frozen=True)
+class TrendPoint:
+    """One run's counts, for the HTML report's trend chart (``--history``)."""
+
+    started_at: str
+    drifted: int
+    missing: int
+    error: int
+
+
+@dataclass(frozen=True)
 class RunResult:
     deployments: tuple[DeploymentResult, ...]
     started_at: dt.datetime
@@ -260,6 +270,8 @@ class RunResult:
     # only with --changed-since
     changed_since: ChangeScope | None = None
     removed: tuple[RemovedDeployment, ...] | None = None
+    # Only with --history: earlier runs and this one, oldest first (the HTML trend chart).
+    trend: tuple[TrendPoint, ...] = ()
 
     @property
     def looked_for_unmanaged(self) -> bool:
