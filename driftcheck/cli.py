@@ -18,6 +18,8 @@ import click
 from driftcheck import __version__
 from driftcheck.reporters import FORMATS
 from driftcheck.result import EXIT_ERROR
+from driftcheck.schemas import KINDS as SCHEMA_KINDS
+from driftcheck.schemas import SchemaKind
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_PATH = "manifests"
@@ -572,13 +574,18 @@ def validate(paths: tuple[str, ...]) -> int:
 
 
 @cli.command()
-def schema() -> int:
-    """Print the JSON Schema of manifest v1 (for editors)."""
-    import json
+@click.option(
+    "--kind",
+    type=click.Choice(SCHEMA_KINDS),
+    default="manifest",
+    show_default=True,
+    help="manifest (for editors), report (JSON report v1) or snapshot (snapshot v1).",
+)
+def schema(kind: SchemaKind) -> int:
+    """Print a JSON Schema (draft 2020-12): the manifest's, the JSON report's or the snapshot's."""
+    from driftcheck.schemas import schema_text
 
-    from driftcheck.manifest import json_schema
-
-    click.echo(json.dumps(json_schema(), indent=2))
+    click.echo(schema_text(kind), nl=False)
     return 0
 
 

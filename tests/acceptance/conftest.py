@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from driftcheck.cli import cli
 from tests.emulator import Emulator
+from tests.schemas import OutputWatch
 
 API_KEY = "sk-test-DO-NOT-LEAK-7f3a9c"
 
@@ -32,8 +33,10 @@ def emulator() -> Iterator[Emulator]:
 def invoke(args: Sequence[str], env: dict[str, str] | None = None) -> Run:
     """Run ``driftcheck ARGS`` in-process; exceptions propagate so a traceback fails the test."""
     runner = CliRunner()
+    watch = OutputWatch(args)  # every JSON report or snapshot the run writes must match its schema
     result = runner.invoke(cli, list(args), env=env or {}, catch_exceptions=False)
     assert API_KEY not in result.stdout and API_KEY not in result.stderr
+    watch.check(result.stdout)
     return Run(result.exit_code, result.stdout, result.stderr)
 
 
