@@ -27,93 +27,36 @@ an empty baseline. A file that is not a driftcheck JSON report v1 is a :class:`B
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any, NoReturn
 
+from driftcheck.errors import DriftcheckError
+from driftcheck.reporters.json import (
+    FIRST_SEEN_FIELD,
+    REPORT_VERSION,
+    SECTION_FIELD,
+)
 from driftcheck.result import (
+    BaselineEntry,
     DeploymentResult,
-    Difference,
     DiffKind,
-    RunResult,
+    EntryKey,
+    EntryType,
+    Mark,
+    Marks,
+    State,
     Status,
+    UnmanagedDeployment,
+    Unverified,
+    deployment_entry_key,
 )
 
-REPORT_VERSION = 1
 MAX_BASELINE_BYTES = 256 * 1024 * 1024  # a report of 100,000 deployments is well below this
-# Names of the fields the JSON report gains (additively) when a baseline is given.
-STATE_FIELD = "state"
-FIRST_SEEN_FIELD = "first_seen"
-SECTION_FIELD = "baseline"
 
 
-class BaselineError(Exception):
+class BaselineError(DriftcheckError):
     """The baseline cannot be used; the run must stop (exit 1), never go on without it."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class EntryType(str, Enum):
-    DIFFERENCE = "difference"
-    MISSING = "missing"
-    ERROR = "error"
-    UNMANAGED = "unmanaged"
-
-
-class State(str, Enum):
-    NEW = "new"
-    PERSISTING = "persisting"
-
-
-@dataclass(frozen=True)
-class EntryKey:
-    """The identity of one finding across runs. Kinds are kept as their string values:
-    a ``str`` enum member does not hash like its value, and baselines hold plain strings."""
-
-    type: EntryType
-    model_instance_id: str | None  # None only for an unmanaged deployment listed without one
-    deployment_id: str
-    path: str | None = None
-    kind: str | None = None  # the difference kind, or the error kind
-
-    @classmethod
-    def difference(
-        cls, model_instance_id: str, deployment_id: str, path: str, kind: DiffKind | str
-    ) -> EntryKey:
-        value = kind.value if isinstance(kind, DiffKind) else kind
-        return cls(EntryType.DIFFERENCE, model_instance_id, deployment_id, path, value)
-
-    @classmethod
-    def missing(cls, model_instance_id: str, deployment_id: str) -> EntryKey:
-        return cls(EntryType.MISSING, model_instance_id, deployment_id)
-
-    @classmethod
-    def error(cls, model_instance_id: str, deployment_id: str, kind: Enum | str) -> EntryKey:
-        value = kind.value if isinstance(kind, Enum) else kind
-        return cls(EntryType.ERROR, model_instance_id, deployment_id, kind=str(value))
-
-    @classmethod
-    def unmanaged(cls, model_instance_id: str | None, deployment_id: str) -> EntryKey:
-        return cls(EntryType.UNMANAGED, model_instance_id, deployment_id)
-
-    @property
-    def deployment(self) -> tuple[str | None, str]:
-        return (self.model_instance_id, self.deployment_id)
-
-
-@dataclass(frozen=True)
-class BaselineEntry:
-    """One finding of the baseline run, with what a report needs to show it as resolved."""
-
-    key: EntryKey
-    first_seen: str
-    name: str | None = None
-    desired: Any = None
-    live: Any = None
-    message: str | None = None  # an error's message
 
 
 @dataclass(frozen=True)
@@ -123,78 +66,16 @@ class Baseline:
     entries: Mapping[EntryKey, BaselineEntry] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Mark:
-    state: State
-    first_seen: str
-
-    @property
-    def is_new(self) -> bool:
-        return self.state is State.NEW
-
-
-@dataclass(frozen=True)
-class Unverified:
-    """A baseline entry this run could neither confirm nor rule out, and why."""
-
-    entry: BaselineEntry
-    reason: str
-
-
-@dataclass(frozen=True)
-class Marks:
-    """Every entry of the current run with its mark, and the baseline entries now gone."""
-
-    baseline_path: str
-    baseline_started_at: str
-    marks: Mapping[EntryKey, Mark]
-    resolved: tuple[BaselineEntry, ...]
-    unverified: tuple[Unverified, ...] = ()
-
-    def get(self, key: EntryKey) -> Mark | None:
-        return self.marks.get(key)
-
-    def difference(
-        self, model_instance_id: str, deployment_id: str, path: str, kind: DiffKind | str
-    ) -> Mark | None:
-        return self.marks.get(EntryKey.difference(model_instance_id, deployment_id, path, kind))
-
-    def of_difference(self, deployment: DeploymentResult, diff: Difference) -> Mark | None:
-        return self.difference(
-            deployment.model_instance_id, deployment.deployment_id, diff.path, diff.kind
-        )
-
-    def of_deployment(self, deployment: DeploymentResult) -> Mark | None:
-        """The mark of a ``missing`` or ``error`` deployment (None for other statuses)."""
-        key = _deployment_key(deployment)
-        return self.marks.get(key) if key is not None else None
-
-    def unmanaged(self, model_instance_id: str | None, deployment_id: str) -> Mark | None:
-        return self.marks.get(EntryKey.unmanaged(model_instance_id, deployment_id))
-
-    @property
-    def any_new(self) -> bool:
-        return any(mark.is_new for mark in self.marks.values())
-
-    @property
-    def counts(self) -> dict[str, int]:
-        new = sum(1 for mark in self.marks.values() if mark.is_new)
-        return {
-            "new": new,
-            "persisting": len(self.marks) - new,
-            "resolved": len(self.resolved),
-            "unverified": len(self.unverified),
-        }
-
-
 # ---------------------------------------------------------------------------------------------
 # Marking
 
 
-def current_entries(result: RunResult) -> list[EntryKey]:
-    """The entries of a run, in report order."""
+def current_entries(
+    deployments: Sequence[DeploymentResult], unmanaged: Sequence[UnmanagedDeployment] | None
+) -> list[EntryKey]:
+    """The entries of a run, in report order (``unmanaged`` is None when it did not look)."""
     keys: list[EntryKey] = []
-    for deployment in result.deployments:
+    for deployment in deployments:
         if deployment.status is Status.DRIFTED:
             keys.extend(
                 EntryKey.difference(
@@ -203,26 +84,32 @@ def current_entries(result: RunResult) -> list[EntryKey]:
                 for d in deployment.differences
             )
         else:
-            key = _deployment_key(deployment)
+            key = deployment_entry_key(deployment)
             if key is not None:
                 keys.append(key)
-    keys.extend(EntryKey.unmanaged(mi, dep) for mi, dep in _unmanaged(result) or ())
+    keys.extend(EntryKey.unmanaged(u.model_instance_id, u.deployment_id) for u in unmanaged or ())
     return keys
 
 
-def mark(result: RunResult, baseline: Baseline, now: str) -> Marks:
-    """Mark this run's entries against ``baseline``; ``now`` is the first_seen of new ones
-    (this run's start, as the report writes it)."""
+def mark(
+    deployments: Sequence[DeploymentResult],
+    unmanaged: Sequence[UnmanagedDeployment] | None,
+    baseline: Baseline,
+    now: str,
+) -> Marks:
+    """Mark a run's entries against ``baseline``; ``now`` is the first_seen of new ones
+    (this run's start, as the report writes it). The engine calls this before it builds the
+    run's result, so the result is complete when it is made."""
     marks: dict[EntryKey, Mark] = {}
-    for key in current_entries(result):
+    for key in current_entries(deployments, unmanaged):
         previous = baseline.entries.get(key)
         if previous is None:
             marks[key] = Mark(State.NEW, now)
         else:
             marks[key] = Mark(State.PERSISTING, previous.first_seen)
 
-    statuses = {(d.model_instance_id, d.deployment_id): d.status for d in result.deployments}
-    listed = _unmanaged(result) is not None
+    statuses = {(d.model_instance_id, d.deployment_id): d.status for d in deployments}
+    listed = unmanaged is not None
     resolved: list[BaselineEntry] = []
     unverified: list[Unverified] = []
     for key, entry in baseline.entries.items():
@@ -242,34 +129,6 @@ def mark(result: RunResult, baseline: Baseline, now: str) -> Marks:
     )
 
 
-def has_new(marks: Marks, types: Iterable[EntryType] | None = None) -> bool:
-    """Whether anything (of ``types``, default every type) is new since the baseline."""
-    wanted = set(EntryType) if types is None else set(types)
-    return any(m.is_new and k.type in wanted for k, m in marks.marks.items())
-
-
-def _deployment_key(deployment: DeploymentResult) -> EntryKey | None:
-    mi, dep = deployment.model_instance_id, deployment.deployment_id
-    if deployment.status is Status.MISSING:
-        return EntryKey.missing(mi, dep)
-    if deployment.status is Status.ERROR:
-        kind = deployment.error.kind.value if deployment.error is not None else "unknown"
-        return EntryKey.error(mi, dep, kind)
-    return None
-
-
-def _unmanaged(result: RunResult) -> list[tuple[str | None, str]] | None:
-    """The run's unmanaged deployments; None when it did not list the live set.
-
-    Read defensively: ``RunResult.unmanaged`` belongs to the ``--unmanaged`` feature, and a
-    result without it simply did not look.
-    """
-    found = getattr(result, "unmanaged", None)
-    if found is None:
-        return None
-    return [(entry.model_instance_id, entry.deployment_id) for entry in found]
-
-
 def _unverified_reason(
     key: EntryKey, statuses: Mapping[tuple[str, str], Status], listed: bool
 ) -> str | None:
@@ -286,43 +145,7 @@ def _unverified_reason(
 
 
 # ---------------------------------------------------------------------------------------------
-# JSON: the fields the report gains, and reading them back
-
-
-def mark_fields(mark_: Mark | None) -> dict[str, Any]:
-    """Fields added to a difference, a missing/error deployment or an unmanaged entry."""
-    if mark_ is None:
-        return {}
-    return {STATE_FIELD: mark_.state.value, FIRST_SEEN_FIELD: mark_.first_seen}
-
-
-def report_section(marks: Marks) -> dict[str, Any]:
-    """The report's top-level ``baseline`` object (the resolved entries are listed beside it,
-    in the report's top-level ``resolved``)."""
-    return {
-        "file": marks.baseline_path,
-        "started_at": marks.baseline_started_at,
-        "counts": marks.counts,
-        "unverified": [
-            {**entry_json(item.entry), "reason": item.reason} for item in marks.unverified
-        ],
-    }
-
-
-def entry_json(entry: BaselineEntry) -> dict[str, Any]:
-    key = entry.key
-    data: dict[str, Any] = {
-        "type": key.type.value,
-        "model_instance_id": key.model_instance_id,
-        "deployment_id": key.deployment_id,
-        "name": entry.name,
-    }
-    if key.type is EntryType.DIFFERENCE:
-        data.update(path=key.path, kind=key.kind, desired=entry.desired, live=entry.live)
-    elif key.type is EntryType.ERROR:
-        data.update(kind=key.kind, message=entry.message)
-    data[FIRST_SEEN_FIELD] = entry.first_seen
-    return data
+# Reading a report back
 
 
 def load_baseline(path: str) -> Baseline:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import importlib
-import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
+from driftcheck.baseline import Baseline, mark
 from driftcheck.diff import compare
-from driftcheck.fetch import Collected, Fetched, ListScope, NotFound, Outcome, Progress
 from driftcheck.ignorefile import EMPTY as EMPTY_RULES
 from driftcheck.ignorefile import IgnoreRules
+from driftcheck.live.records import Fetched, ListScope, LiveSource, NotFound, Outcome, Progress
 from driftcheck.manifest import DesiredDeployment, DesiredState
 from driftcheck.normalize import IgnorePattern
 from driftcheck.result import (
@@ -22,27 +21,14 @@ from driftcheck.result import (
     Difference,
     ErrorInfo,
     ErrorKind,
+    FailOn,
     RunResult,
     SourceLocation,
     Status,
     UnmanagedDeployment,
+    format_timestamp,
 )
 from driftcheck.spec import InvalidResponse, parse_live
-
-
-class LiveSource(Protocol):
-    """What the engine needs from a source (``ApiSource``, ``SnapshotSource``)."""
-
-    description: str
-
-    def collect(
-        self,
-        keys: Sequence[tuple[str, str]],
-        *,
-        mode: str = "auto",
-        scope: ListScope | None = None,
-        progress: Progress | None = None,
-    ) -> Collected: ...
 
 
 def check(
@@ -55,17 +41,15 @@ def check(
     fetch_mode: str = "auto",
     unmanaged: ListScope | None = None,
     rules: IgnoreRules = EMPTY_RULES,
+    baseline: Baseline | None = None,
+    fail_on: FailOn = "any",
+    version: str = "",
 ) -> RunResult:
+    """``baseline`` marks each finding new or persisting; ``version`` is the driftcheck
+    version the reports name (passed in, so that nothing here reads package state)."""
     started = dt.datetime.now(dt.timezone.utc)
     keys = [d.key for d in desired.deployments]
-    # deepdiff takes ~150 ms to import and is needed as soon as one deployment drifted:
-    # import it while the requests wait on the network instead of after them.
-    warm_up = threading.Thread(target=importlib.import_module, args=("deepdiff",))
-    warm_up.start()
-    try:
-        collected = source.collect(keys, mode=fetch_mode, scope=unmanaged, progress=progress)
-    finally:
-        warm_up.join()  # never leave an import running behind the caller
+    collected = source.collect(keys, mode=fetch_mode, scope=unmanaged, progress=progress)
     patterns = tuple(ignore)
     results = tuple(
         judge(deployment, outcome, strict=strict, ignore=patterns, rules=rules)
@@ -82,6 +66,9 @@ def check(
             )
         else:
             found, coverage = find_unmanaged(listing.items, desired)
+    marks = None
+    if baseline is not None:
+        marks = mark(results, found, baseline, format_timestamp(started))
     return RunResult(
         deployments=results,
         started_at=started,
@@ -90,6 +77,9 @@ def check(
         unmanaged=found,
         coverage=coverage,
         listing_error=listing_error,
+        marks=marks,
+        fail_on=fail_on,
+        version=version,
     )
 
 

@@ -34,6 +34,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from driftcheck.errors import DriftcheckError
 from driftcheck.normalize import IgnorePattern, PatternError, parse_pattern
 from driftcheck.result import Difference
 
@@ -45,11 +46,11 @@ TreePath = tuple[str | int, ...]
 RULE_SYNTAX = "expected 'MODEL_INSTANCE_ID/DEPLOYMENT_ID path.pattern'"
 
 
-class IgnoreFileError(Exception):
+class IgnoreFileError(DriftcheckError):
     """Every problem found in ignore files, each as ``file:line: message``."""
 
     def __init__(self, problems: Sequence[str]) -> None:
-        super().__init__("\n".join(problems))
+        super().__init__("invalid ignore file; nothing was checked", problems)
         self.problems = list(problems)
 
 

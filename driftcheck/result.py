@@ -6,12 +6,10 @@ Reporters only display a :class:`RunResult`; the exit code is decided here, in o
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from driftcheck.baseline import Marks
+from typing import Any, Literal
 
 
 class Status(str, Enum):
@@ -36,6 +34,8 @@ class ErrorKind(str, Enum):
     INVALID_RESPONSE = "invalid_response"
     SNAPSHOT = "snapshot"
 
+
+FailOn = Literal["any", "new"]
 
 EXIT_IN_SYNC = 0
 EXIT_ERROR = 1
@@ -143,7 +143,8 @@ class RunResult:
     listing_error: ErrorInfo | None = None
     # Only with --baseline: each finding marked new or persisting, and what was resolved.
     marks: Marks | None = None
-    fail_on: str = "any"  # "new": drift exits 2 only when something is new since the baseline
+    fail_on: FailOn = "any"  # "new": drift exits 2 only when something is new since the baseline
+    version: str = ""  # the driftcheck version that made the run, for the reports to name
 
     @property
     def looked_for_unmanaged(self) -> bool:
@@ -176,7 +177,7 @@ class RunResult:
         return code
 
 
-def exit_code_for(statuses: Any) -> int:
+def exit_code_for(statuses: Iterable[Status]) -> int:
     """Errors win over drift, drift wins over in sync: a gate never passes on partial data."""
     seen = set(statuses)
     if Status.ERROR in seen:
@@ -189,3 +190,139 @@ def exit_code_for(statuses: Any) -> int:
 def format_timestamp(moment: dt.datetime) -> str:
     """UTC, second precision, ``Z`` suffix: ``2026-11-27T04:00:00Z``."""
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ---------------------------------------------------------------------------------------------
+# Marks (--baseline): every finding of this run marked new or persisting, and what went.
+# They live here, below both baseline.py (which computes them) and the reporters.
+
+
+class EntryType(str, Enum):
+    DIFFERENCE = "difference"
+    MISSING = "missing"
+    ERROR = "error"
+    UNMANAGED = "unmanaged"
+
+
+class State(str, Enum):
+    NEW = "new"
+    PERSISTING = "persisting"
+
+
+@dataclass(frozen=True)
+class EntryKey:
+    """The identity of one finding across runs. Kinds are kept as their string values:
+    a ``str`` enum member does not hash like its value, and baselines hold plain strings."""
+
+    type: EntryType
+    model_instance_id: str | None  # None only for an unmanaged deployment listed without one
+    deployment_id: str
+    path: str | None = None
+    kind: str | None = None  # the difference kind, or the error kind
+
+    @classmethod
+    def difference(
+        cls, model_instance_id: str, deployment_id: str, path: str, kind: DiffKind | str
+    ) -> EntryKey:
+        value = kind.value if isinstance(kind, DiffKind) else kind
+        return cls(EntryType.DIFFERENCE, model_instance_id, deployment_id, path, value)
+
+    @classmethod
+    def missing(cls, model_instance_id: str, deployment_id: str) -> EntryKey:
+        return cls(EntryType.MISSING, model_instance_id, deployment_id)
+
+    @classmethod
+    def error(cls, model_instance_id: str, deployment_id: str, kind: Enum | str) -> EntryKey:
+        value = kind.value if isinstance(kind, Enum) else kind
+        return cls(EntryType.ERROR, model_instance_id, deployment_id, kind=str(value))
+
+    @classmethod
+    def unmanaged(cls, model_instance_id: str | None, deployment_id: str) -> EntryKey:
+        return cls(EntryType.UNMANAGED, model_instance_id, deployment_id)
+
+    @property
+    def deployment(self) -> tuple[str | None, str]:
+        return (self.model_instance_id, self.deployment_id)
+
+
+@dataclass(frozen=True)
+class BaselineEntry:
+    """One finding of the baseline run, with what a report needs to show it as resolved."""
+
+    key: EntryKey
+    first_seen: str
+    name: str | None = None
+    desired: Any = None
+    live: Any = None
+    message: str | None = None  # an error's message
+
+
+@dataclass(frozen=True)
+class Mark:
+    state: State
+    first_seen: str
+
+    @property
+    def is_new(self) -> bool:
+        return self.state is State.NEW
+
+
+@dataclass(frozen=True)
+class Unverified:
+    """A baseline entry this run could neither confirm nor rule out, and why."""
+
+    entry: BaselineEntry
+    reason: str
+
+
+@dataclass(frozen=True)
+class Marks:
+    """Every entry of the current run with its mark, and the baseline entries now gone."""
+
+    baseline_path: str
+    baseline_started_at: str
+    marks: Mapping[EntryKey, Mark]
+    resolved: tuple[BaselineEntry, ...]
+    unverified: tuple[Unverified, ...] = ()
+
+    def difference(
+        self, model_instance_id: str, deployment_id: str, path: str, kind: DiffKind | str
+    ) -> Mark | None:
+        return self.marks.get(EntryKey.difference(model_instance_id, deployment_id, path, kind))
+
+    def of_difference(self, deployment: DeploymentResult, diff: Difference) -> Mark | None:
+        return self.difference(
+            deployment.model_instance_id, deployment.deployment_id, diff.path, diff.kind
+        )
+
+    def of_deployment(self, deployment: DeploymentResult) -> Mark | None:
+        """The mark of a ``missing`` or ``error`` deployment (None for other statuses)."""
+        key = deployment_entry_key(deployment)
+        return self.marks.get(key) if key is not None else None
+
+    def unmanaged(self, model_instance_id: str | None, deployment_id: str) -> Mark | None:
+        return self.marks.get(EntryKey.unmanaged(model_instance_id, deployment_id))
+
+    @property
+    def any_new(self) -> bool:
+        return any(mark.is_new for mark in self.marks.values())
+
+    @property
+    def counts(self) -> dict[str, int]:
+        new = sum(1 for mark in self.marks.values() if mark.is_new)
+        return {
+            "new": new,
+            "persisting": len(self.marks) - new,
+            "resolved": len(self.resolved),
+            "unverified": len(self.unverified),
+        }
+
+
+def deployment_entry_key(deployment: DeploymentResult) -> EntryKey | None:
+    mi, dep = deployment.model_instance_id, deployment.deployment_id
+    if deployment.status is Status.MISSING:
+        return EntryKey.missing(mi, dep)
+    if deployment.status is Status.ERROR:
+        kind = deployment.error.kind.value if deployment.error is not None else "unknown"
+        return EntryKey.error(mi, dep, kind)
+    return None

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from driftcheck.reporters.text import (
+from driftcheck.reporters._words import (
     MISSING_MESSAGE,
     coverage_line,
     difference_sides,
@@ -18,7 +18,7 @@ from driftcheck.reporters.text import (
 from driftcheck.result import RunResult, SourceLocation, Status
 
 if TYPE_CHECKING:
-    from driftcheck.baseline import Mark
+    from driftcheck.result import Mark
 
 # Other control characters have no escape in the command syntax; NUL or ESC in a job log only
 # garbles it, so they are dropped.
@@ -97,18 +97,3 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
         notice += " " + coverage_line(result.coverage)
     lines.append(command("notice", notice))
     return "\n".join(lines) + "\n"
-
-
-def append_step_summary(result: RunResult, environ: Mapping[str, str]) -> bool:
-    """Append the Markdown report to ``$GITHUB_STEP_SUMMARY`` when the job provides one.
-
-    Returns whether it did; an unwritable summary file raises :class:`OSError`.
-    """
-    path = environ.get("GITHUB_STEP_SUMMARY")
-    if not path:
-        return False
-    from driftcheck.reporters import markdown
-
-    with open(path, "a", encoding="utf-8") as summary_file:
-        summary_file.write(markdown.render(result))
-    return True

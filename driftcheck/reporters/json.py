@@ -3,32 +3,35 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from driftcheck.baseline import Mark, Marks
-
-from driftcheck.reporters.text import jsonable
+from driftcheck.reporters._words import jsonable
 from driftcheck.result import (
+    BaselineEntry,
     DeploymentResult,
     Difference,
+    EntryType,
     ErrorInfo,
+    Mark,
+    Marks,
     RunResult,
     UnmanagedDeployment,
     format_timestamp,
 )
 
 REPORT_VERSION = 1
+# Names of the fields the JSON report gains (additively) when a baseline is given; baseline.py
+# reads a previous report back through the same names.
+STATE_FIELD = "state"
+FIRST_SEEN_FIELD = "first_seen"
+SECTION_FIELD = "baseline"
 
 
 def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> str:
-    # Read at call time: the package's __init__ is already loaded, and tests can pin it.
-    import driftcheck
-
     summary = result.summary
     report: dict[str, Any] = {
         "report_version": REPORT_VERSION,
-        "driftcheck_version": driftcheck.__version__,
+        "driftcheck_version": result.version,
         "started_at": format_timestamp(result.started_at),
         "finished_at": format_timestamp(result.finished_at),
         "exit_code": result.exit_code,
@@ -51,8 +54,6 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
         report["listing_error"] = _error(result.listing_error)
     if result.marks is not None:
         # additive to report v1: only with --baseline
-        from driftcheck.baseline import entry_json, report_section
-
         report["resolved"] = [entry_json(entry) for entry in result.marks.resolved]
         report["baseline"] = report_section(result.marks)
     return json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n"
@@ -66,22 +67,16 @@ def _deployment(deployment: DeploymentResult, marks: Marks | None) -> dict[str, 
         "manifest": {"file": deployment.location.file, "line": deployment.location.line},
         "status": deployment.status.value,
         "differences": [
-            {**_difference(diff), **_mark(marks.of_difference(deployment, diff) if marks else None)}
+            {
+                **_difference(diff),
+                **mark_fields(marks.of_difference(deployment, diff) if marks else None),
+            }
             for diff in deployment.differences
         ],
         "error": _error(deployment.error),
     }
-    data.update(_mark(marks.of_deployment(deployment) if marks else None))
+    data.update(mark_fields(marks.of_deployment(deployment) if marks else None))
     return data
-
-
-def _mark(mark: Mark | None) -> dict[str, Any]:
-    """``state`` (new / persisting) and ``first_seen``, with --baseline."""
-    if not mark:
-        return {}
-    from driftcheck.baseline import mark_fields
-
-    return mark_fields(mark)
 
 
 def _unmanaged(entry: UnmanagedDeployment, marks: Marks | None) -> dict[str, Any]:
@@ -93,7 +88,7 @@ def _unmanaged(entry: UnmanagedDeployment, marks: Marks | None) -> dict[str, Any
         "status": "unmanaged",
         "created_at": entry.created_at,
         "created_by": entry.created_by,
-    } | _mark(mark)
+    } | mark_fields(mark)
 
 
 def _difference(diff: Difference) -> dict[str, Any]:
@@ -114,3 +109,43 @@ def _error(error: ErrorInfo | None) -> dict[str, Any] | None:
         "message": error.message,
         "http_status": error.http_status,
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# --baseline: the fields the report gains (baseline.py reads them back)
+
+
+def mark_fields(mark_: Mark | None) -> dict[str, Any]:
+    """Fields added to a difference, a missing/error deployment or an unmanaged entry."""
+    if mark_ is None:
+        return {}
+    return {STATE_FIELD: mark_.state.value, FIRST_SEEN_FIELD: mark_.first_seen}
+
+
+def report_section(marks: Marks) -> dict[str, Any]:
+    """The report's top-level ``baseline`` object (the resolved entries are listed beside it,
+    in the report's top-level ``resolved``)."""
+    return {
+        "file": marks.baseline_path,
+        "started_at": marks.baseline_started_at,
+        "counts": marks.counts,
+        "unverified": [
+            {**entry_json(item.entry), "reason": item.reason} for item in marks.unverified
+        ],
+    }
+
+
+def entry_json(entry: BaselineEntry) -> dict[str, Any]:
+    key = entry.key
+    data: dict[str, Any] = {
+        "type": key.type.value,
+        "model_instance_id": key.model_instance_id,
+        "deployment_id": key.deployment_id,
+        "name": entry.name,
+    }
+    if key.type is EntryType.DIFFERENCE:
+        data.update(path=key.path, kind=key.kind, desired=entry.desired, live=entry.live)
+    elif key.type is EntryType.ERROR:
+        data.update(kind=key.kind, message=entry.message)
+    data[FIRST_SEEN_FIELD] = entry.first_seen
+    return data

@@ -9,7 +9,7 @@ import datetime as dt
 import re
 import xml.etree.ElementTree as ET
 
-from driftcheck.reporters.text import (
+from driftcheck.reporters._words import (
     MISSING_MESSAGE,
     difference_line,
     error_message,

@@ -6,7 +6,7 @@ import html
 import re
 from typing import TYPE_CHECKING
 
-from driftcheck.reporters.text import (
+from driftcheck.reporters._words import (
     MISSING_MESSAGE,
     coverage_line,
     difference_sides,
@@ -26,7 +26,7 @@ from driftcheck.result import (
 )
 
 if TYPE_CHECKING:
-    from driftcheck.baseline import Mark, Marks
+    from driftcheck.result import Mark, Marks
 
 VERDICTS = {EXIT_ERROR: "errors", EXIT_DRIFT: "drift detected"}
 STATUS_WORDS = {

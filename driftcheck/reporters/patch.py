@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from driftcheck import spec
-from driftcheck.fetch import deployment_path
-from driftcheck.reporters.text import (
+from driftcheck.live.routes import deployment_path
+from driftcheck.reporters._words import (
     MISSING_MESSAGE,
     error_message,
     format_value,

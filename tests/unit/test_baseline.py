@@ -17,26 +17,22 @@ from typing import Any
 import pytest
 
 from driftcheck import baseline as bl
-from driftcheck.baseline import (
-    Baseline,
-    BaselineError,
-    EntryKey,
-    EntryType,
-    Marks,
-    State,
-    has_new,
-    load_baseline,
-    mark,
-)
+from driftcheck.baseline import Baseline, BaselineError, load_baseline, mark
 from driftcheck.reporters import json as json_reporter
 from driftcheck.result import (
+    BaselineEntry,
     DeploymentResult,
     Difference,
     DiffKind,
+    EntryKey,
+    EntryType,
     ErrorInfo,
     ErrorKind,
+    Mark,
+    Marks,
     RunResult,
     SourceLocation,
+    State,
     Status,
     format_timestamp,
 )
@@ -120,7 +116,12 @@ def audit(
     """One nightly run: mark against the previous report, write this run's report."""
     marks = None
     if previous is not None:
-        marks = mark(result, load_baseline(previous), format_timestamp(result.started_at))
+        marks = mark(
+            result.deployments,
+            result.unmanaged,
+            load_baseline(previous),
+            format_timestamp(result.started_at),
+        )
     return marks, save(tmp_path, name, report_with_marks(result, marks))
 
 
@@ -136,33 +137,33 @@ def test_new_then_persisting_then_resolved(tmp_path: Path) -> None:
     marks2, report2 = audit(tmp_path, "day2.json", day2, report1)
     assert marks2 is not None
     a2 = day2.deployments[0]
-    assert marks2.of_difference(a2, workers()) == bl.Mark(State.PERSISTING, T1)
-    assert marks2.of_difference(a2, memory()) == bl.Mark(State.NEW, T2)
+    assert marks2.of_difference(a2, workers()) == Mark(State.PERSISTING, T1)
+    assert marks2.of_difference(a2, memory()) == Mark(State.NEW, T2)
     assert marks2.difference("mi_1", "dep_a", "vendor_configuration.memory", "changed") == (
-        bl.Mark(State.NEW, T2)
+        Mark(State.NEW, T2)
     )
-    assert marks2.of_deployment(day2.deployments[1]) == bl.Mark(State.PERSISTING, T1)
+    assert marks2.of_deployment(day2.deployments[1]) == Mark(State.PERSISTING, T1)
     assert marks2.of_deployment(day2.deployments[2]) is None  # in sync: no entry
     assert [e.key for e in marks2.resolved] == [EntryKey.error("mi_1", "dep_c", "http")]
     assert marks2.resolved[0].message == "HTTP 503 after 3 retries"
     assert marks2.resolved[0].first_seen == T1
     assert marks2.counts == {"new": 1, "persisting": 2, "resolved": 1, "unverified": 0}
-    assert has_new(marks2)
+    assert marks2.any_new
 
     # Day 3: max_workers fixed; memory persists with the first_seen day 2 recorded.
     day3 = run(DAY3, drifted("dep_a", memory()), missing("dep_b"), in_sync("dep_c"))
     marks3, report3 = audit(tmp_path, "day3.json", day3, report2)
     assert marks3 is not None
     a3 = day3.deployments[0]
-    assert marks3.of_difference(a3, memory()) == bl.Mark(State.PERSISTING, T2)
-    assert marks3.of_deployment(day3.deployments[1]) == bl.Mark(State.PERSISTING, T1)
+    assert marks3.of_difference(a3, memory()) == Mark(State.PERSISTING, T2)
+    assert marks3.of_deployment(day3.deployments[1]) == Mark(State.PERSISTING, T1)
     assert [e.key for e in marks3.resolved] == [
         EntryKey.difference("mi_1", "dep_a", "vendor_configuration.max_workers", "changed")
     ]
     resolved = marks3.resolved[0]
     assert (resolved.desired, resolved.live, resolved.first_seen) == (4, 2, T1)
     assert resolved.name == "name-dep_a"
-    assert not has_new(marks3)
+    assert not marks3.any_new
     assert marks3.counts == {"new": 0, "persisting": 2, "resolved": 1, "unverified": 0}
 
     # The report carries the marks for the next night, and the resolved list for people.
@@ -206,7 +207,7 @@ def test_error_kind_is_part_of_the_identity(tmp_path: Path) -> None:
     _, report1 = audit(tmp_path, "1.json", run(DAY1, error("dep_a", ErrorKind.TIMEOUT)), None)
     marks, _ = audit(tmp_path, "2.json", run(DAY2, error("dep_a", ErrorKind.HTTP)), report1)
     assert marks is not None
-    assert marks.of_deployment(error("dep_a", ErrorKind.HTTP)) == bl.Mark(State.NEW, T2)
+    assert marks.of_deployment(error("dep_a", ErrorKind.HTTP)) == Mark(State.NEW, T2)
     assert [e.key.kind for e in marks.resolved] == ["timeout"]
 
 
@@ -216,7 +217,7 @@ def test_a_plain_report_without_marks_is_a_baseline(tmp_path: Path) -> None:
     loaded = load_baseline(path)
     assert loaded.started_at == T1
     assert loaded.entries == {
-        EntryKey.missing("mi_1", "x"): bl.BaselineEntry(EntryKey.missing("mi_1", "x"), T1, "name-x")
+        EntryKey.missing("mi_1", "x"): BaselineEntry(EntryKey.missing("mi_1", "x"), T1, "name-x")
     }
 
 
@@ -232,14 +233,14 @@ def test_drift_behind_a_transient_error_is_not_resolved_and_not_new_later(tmp_pa
     assert [(u.entry.key.path, u.reason) for u in marks2.unverified] == [
         ("vendor_configuration.max_workers", "the deployment could not be checked in this run")
     ]
-    assert marks2.of_deployment(error("dep_a")) == bl.Mark(State.NEW, T2)
+    assert marks2.of_deployment(error("dep_a")) == Mark(State.NEW, T2)
 
     # Night 3 sees the drift again: it persists since night 1, and the error is resolved.
     marks3, _ = audit(tmp_path, "3.json", run(DAY3, drifted("dep_a", workers())), report2)
     assert marks3 is not None
-    assert marks3.of_difference(drifted("dep_a"), workers()) == bl.Mark(State.PERSISTING, T1)
+    assert marks3.of_difference(drifted("dep_a"), workers()) == Mark(State.PERSISTING, T1)
     assert [e.key.type for e in marks3.resolved] == [EntryType.ERROR]
-    assert not has_new(marks3)
+    assert not marks3.any_new
 
 
 def test_missing_behind_an_error_is_unverified(tmp_path: Path) -> None:
@@ -262,7 +263,7 @@ def test_now_missing_resolves_its_old_differences(tmp_path: Path) -> None:
     marks, _ = audit(tmp_path, "2.json", run(DAY2, missing("dep_a")), report1)
     assert marks is not None
     assert [e.key.type for e in marks.resolved] == [EntryType.DIFFERENCE]
-    assert marks.of_deployment(missing("dep_a")) == bl.Mark(State.NEW, T2)
+    assert marks.of_deployment(missing("dep_a")) == Mark(State.NEW, T2)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -278,11 +279,11 @@ def test_unmanaged_entries_across_runs(tmp_path: Path) -> None:
     day2 = dataclasses.replace(listed(Listed("mi_9", "x"), Listed("mi_9", "z")), started_at=DAY2)
     marks2, report2 = audit(tmp_path, "2.json", day2, report1)
     assert marks2 is not None
-    assert marks2.unmanaged("mi_9", "x") == bl.Mark(State.PERSISTING, T1)
-    assert marks2.unmanaged("mi_9", "z") == bl.Mark(State.NEW, T2)
+    assert marks2.unmanaged("mi_9", "x") == Mark(State.PERSISTING, T1)
+    assert marks2.unmanaged("mi_9", "z") == Mark(State.NEW, T2)
     assert [e.key for e in marks2.resolved] == [EntryKey.unmanaged(None, "y")]
-    assert has_new(marks2)
-    assert not has_new(marks2, [EntryType.DIFFERENCE, EntryType.MISSING])
+    assert marks2.any_new
+    assert not any(m.is_new for k, m in marks2.marks.items() if k.type is not EntryType.UNMANAGED)
 
     # A run that did not list the live set cannot say they are gone.
     marks3, _ = audit(tmp_path, "3.json", run(DAY3, in_sync("dep_a")), report2)
@@ -307,31 +308,34 @@ def test_fail_on_new_exit_codes(tmp_path: Path) -> None:
 
     same = run(DAY2, drifted("dep_a", workers()))
     assert same.exit_code == 2
-    assert fail_on_new(same, mark(same, base, T2)) == 0
+    assert fail_on_new(same, mark(same.deployments, same.unmanaged, base, T2)) == 0
 
     more = run(DAY2, drifted("dep_a", workers()), missing("dep_b"))
-    assert fail_on_new(more, mark(more, base, T2)) == 2
+    assert fail_on_new(more, mark(more.deployments, more.unmanaged, base, T2)) == 2
 
     fixed = run(DAY2, in_sync("dep_a"))
-    assert fail_on_new(fixed, mark(fixed, base, T2)) == 0
+    assert fail_on_new(fixed, mark(fixed.deployments, fixed.unmanaged, base, T2)) == 0
 
     # Errors still exit 1, also when they are not new.
     _, report_err = audit(tmp_path, "err.json", run(DAY1, error("dep_a")), None)
     still = run(DAY2, error("dep_a"))
-    assert fail_on_new(still, mark(still, load_baseline(report_err), T2)) == 1
+    assert (
+        fail_on_new(still, mark(still.deployments, still.unmanaged, load_baseline(report_err), T2))
+        == 1
+    )
 
 
 def test_empty_baseline_marks_everything_new() -> None:
     result = run(DAY2, drifted("dep_a", workers()), missing("dep_b"))
-    marks = mark(result, Baseline("b.json", T1), T2)
+    marks = mark(result.deployments, result.unmanaged, Baseline("b.json", T1), T2)
     assert {m.state for m in marks.marks.values()} == {State.NEW}
     assert len(marks.marks) == 2
-    assert bl.current_entries(result) == list(marks.marks)
+    assert bl.current_entries(result.deployments, result.unmanaged) == list(marks.marks)
 
 
 def test_mark_fields() -> None:
-    assert bl.mark_fields(None) == {}
-    assert bl.mark_fields(bl.Mark(State.NEW, T2)) == {"state": "new", "first_seen": T2}
+    assert json_reporter.mark_fields(None) == {}
+    assert json_reporter.mark_fields(Mark(State.NEW, T2)) == {"state": "new", "first_seen": T2}
 
 
 # ---------------------------------------------------------------------------------------------

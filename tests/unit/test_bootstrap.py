@@ -26,7 +26,8 @@ from driftcheck.bootstrap import (
 )
 from driftcheck.cli import cli
 from driftcheck.engine import judge
-from driftcheck.fetch import Failed, Fetched, NotFound, snapshot_document
+from driftcheck.live.records import Failed, Fetched, NotFound
+from driftcheck.live.snapshot import snapshot_document
 from driftcheck.manifest import DesiredDeployment, load_manifests
 from driftcheck.result import DiffKind, ErrorInfo, ErrorKind, Status
 from tests.emulator import OMIT, launch_config, llmengine_config, make_deployment

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
-from driftcheck.fetch import Fetched, snapshot_document
+from driftcheck.live.records import Fetched
+from driftcheck.live.snapshot import snapshot_document
 from tests.emulator import launch_config, make_deployment
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import io
 
-import pytest
-
-from driftcheck.cli import ProgressLine, progress_for, use_color
+from driftcheck.terminal import ProgressLine, progress_for, use_color
 
 
 class Terminal(io.StringIO):
@@ -14,12 +12,10 @@ class Terminal(io.StringIO):
         return True
 
 
-def test_progress_only_on_a_terminal_outside_ci(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CI", raising=False)
-    assert progress_for(io.StringIO()) is None
-    assert isinstance(progress_for(Terminal()), ProgressLine)
-    monkeypatch.setenv("CI", "true")
-    assert progress_for(Terminal()) is None
+def test_progress_only_on_a_terminal_outside_ci() -> None:
+    assert progress_for(io.StringIO(), {}) is None
+    assert isinstance(progress_for(Terminal(), {}), ProgressLine)
+    assert progress_for(Terminal(), {"CI": "true"}) is None
 
 
 def test_progress_line_redraws_in_place_and_clears_at_the_end() -> None:
@@ -33,12 +29,8 @@ def test_progress_line_redraws_in_place_and_clears_at_the_end() -> None:
     assert text.endswith("\rdriftcheck: checked 200/200\r\x1b[K")
 
 
-def test_colour_only_on_a_terminal_and_never_with_no_color(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    assert use_color(False, Terminal()) is True
-    assert use_color(False, io.StringIO()) is False
-    assert use_color(True, Terminal()) is False
-    monkeypatch.setenv("NO_COLOR", "1")
-    assert use_color(False, Terminal()) is False
+def test_colour_only_on_a_terminal_and_never_with_no_color() -> None:
+    assert use_color(False, Terminal(), {}) is True
+    assert use_color(False, io.StringIO(), {}) is False
+    assert use_color(True, Terminal(), {}) is False
+    assert use_color(False, Terminal(), {"NO_COLOR": "1"}) is False

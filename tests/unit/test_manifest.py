@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from driftcheck import spec, yamlload
+from driftcheck import spec
 from driftcheck.manifest import (
     DesiredDeployment,
     ManifestError,
@@ -19,6 +19,7 @@ from driftcheck.manifest import (
     discover,
     load_manifests,
 )
+from driftcheck.manifest import yaml as yamlload
 
 MANIFESTS = Path(__file__).resolve().parent.parent / "manifests"
 
@@ -327,6 +328,14 @@ def test_yaml_errors_are_problems_with_a_position(tmp_path: Path) -> None:
 
 def test_non_utf8_file(tmp_path: Path) -> None:
     assert problems(tmp_path, b"version: 1\nname: caf\xe9\n") == ["1:1: not UTF-8 text (byte 20)"]
+
+
+def test_nul_byte_is_reported_at_its_own_position(tmp_path: Path) -> None:
+    text = HEAD + "    name: a\x00b\n"
+    assert problems(tmp_path, text) == [
+        "5:12: invalid YAML: control character U+0000 is not allowed in YAML text "
+        '(inside double quotes write it as "\\u0000")'
+    ]
 
 
 def test_utf8_bom_is_accepted(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ review the diff by eye before committing it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -17,11 +18,11 @@ from typing import Any
 import pytest
 from junitparser import Error, Failure, JUnitXml, TestSuite
 
-import driftcheck
+from driftcheck.output import append_step_summary
 from driftcheck.reporters import FORMATS, get_renderer
+from driftcheck.reporters import _words as words
 from driftcheck.reporters import github as github_reporter
 from driftcheck.reporters import markdown as markdown_reporter
-from driftcheck.reporters import text as text_reporter
 from driftcheck.result import (
     DeploymentResult,
     Difference,
@@ -44,7 +45,9 @@ ANSI = re.compile("\x1b\\[[0-9;]*m")
 
 
 def run(*deployments: DeploymentResult) -> RunResult:
-    return RunResult(deployments=deployments, started_at=STARTED, finished_at=FINISHED)
+    return RunResult(
+        deployments=deployments, started_at=STARTED, finished_at=FINISHED, version=GOLDEN_VERSION
+    )
 
 
 def in_sync(mi: str, dep: str, name: str | None, line: int) -> DeploymentResult:
@@ -164,11 +167,6 @@ GOLDEN_PARAMS = [
     for fmt in FORMATS
     if not verbose or fmt in VERBOSE_FORMATS
 ]
-
-
-@pytest.fixture(autouse=True)
-def pinned_version(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(driftcheck, "__version__", GOLDEN_VERSION)
 
 
 def render(fmt: str, result: RunResult, **options: bool) -> str:
@@ -343,9 +341,9 @@ def test_json_report_v1() -> None:
     }  # exactly DESIGN's error object: the attempts are in the message
 
 
-def test_json_version_is_the_package_version(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(driftcheck, "__version__", "9.8.7")
-    assert json.loads(render("json", EMPTY))["driftcheck_version"] == "9.8.7"
+def test_json_version_is_the_runs_version() -> None:
+    result = dataclasses.replace(EMPTY, version="9.8.7")
+    assert json.loads(render("json", result))["driftcheck_version"] == "9.8.7"
 
 
 def test_json_round_trips_special_values() -> None:
@@ -483,11 +481,9 @@ def test_github_all_in_sync_is_notice_only() -> None:
 
 
 def test_append_step_summary(tmp_path: Path) -> None:
-    assert github_reporter.append_step_summary(MIXED, {}) is False
-    assert github_reporter.append_step_summary(MIXED, {"GITHUB_STEP_SUMMARY": ""}) is False
     target = tmp_path / "summary.md"
     target.write_text("earlier step\n", encoding="utf-8")
-    assert github_reporter.append_step_summary(MIXED, {"GITHUB_STEP_SUMMARY": str(target)})
+    append_step_summary(str(target), MIXED)
     assert target.read_text(encoding="utf-8") == "earlier step\n" + markdown_reporter.render(MIXED)
 
 
@@ -543,9 +539,9 @@ def test_markdown_kinds() -> None:
 
 
 def test_value_helpers() -> None:
-    assert text_reporter.format_value({"a": [1, None, True, "é"]}) == '{"a": [1, null, true, "é"]}'
-    assert text_reporter.printable("a\nb\x1b\u2028") == "a\\nb\\u001b\\u2028"
+    assert words.format_value({"a": [1, None, True, "é"]}) == '{"a": [1, null, true, "é"]}'
+    assert words.printable("a\nb\x1b\u2028") == "a\\nb\\u001b\\u2028"
     loop: list[Any] = [1]
     loop.append(loop)
-    assert text_reporter.jsonable(loop) == [1, "[circular]"]
-    assert text_reporter.jsonable({None: float("inf"), 2: (1,)}) == {"null": "inf", "2": [1]}
+    assert words.jsonable(loop) == [1, "[circular]"]
+    assert words.jsonable({None: float("inf"), 2: (1,)}) == {"null": "inf", "2": [1]}

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from driftcheck.engine import judge
-from driftcheck.fetch import Fetched
+from driftcheck.live.records import Fetched
 from driftcheck.manifest import DesiredDeployment, load_manifests
 from driftcheck.reporters import FORMATS, get_renderer
 from driftcheck.result import RunResult, Status

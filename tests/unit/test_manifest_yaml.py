@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from driftcheck import yamlload
-from driftcheck.yamlload import YamlError, load
+from driftcheck.manifest import yaml as yamlload
+from driftcheck.manifest.yaml import YamlError, load
 
 
 def refused(text: str | bytes) -> YamlError:
@@ -199,6 +199,36 @@ def test_syntax_error_has_a_position() -> None:
     error = refused("a: [1, 2\nb: 3\n")
     assert error.message.startswith("invalid YAML: ")
     assert error.line >= 2
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column", "code"),
+    [
+        ("a: 1\nb: x\x00y\n", 2, 5, "0000"),
+        ('a: 1\nb: "x\x00y"\n', 2, 6, "0000"),
+        ("\x07", 1, 1, "0007"),
+    ],
+)
+def test_control_character_names_itself_and_its_real_position(
+    text: str, line: int, column: int, code: str
+) -> None:
+    error = refused(text)
+    assert error.message == (
+        f"invalid YAML: control character U+{code} is not allowed in YAML text "
+        f'(inside double quotes write it as "\\u{code.lower()}")'
+    )
+    assert (error.line, error.column) == (line, column)
+    assert "<unicode string>" not in error.message
+
+
+def test_scalar_memo_lives_for_one_load_only() -> None:
+    memo = yamlload.ScalarMemo()
+    assert load("a: 1\nb: true\n", memo).data == {"a": 1, "b": True}
+    assert ("tag:yaml.org,2002:int", "1") in memo.constructed
+    # another load without the memo starts afresh and leaves this one alone
+    before = dict(memo.constructed)
+    assert load("c: 2\n").data == {"c": 2}
+    assert memo.constructed == before
 
 
 # ---------------------------------------------------------------------------------------------

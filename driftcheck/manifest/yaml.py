@@ -25,32 +25,34 @@ try:  # libyaml is ~10x faster on large manifests; fall back to the pure-Python 
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
+from driftcheck.manifest.scalars import (
+    CORE,
+    MERGE_TAG,
+    Position,
+    ScalarMemo,
+    YamlError,
+    position_of,
+    reads_as_string,
+    short_tag,
+)
+
+__all__ = ["Document", "Position", "ScalarMemo", "YamlError", "load", "reads_as_string"]
+
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_ALIAS_NODES = 100_000
 
 Path = tuple[str | int, ...]
-Position = tuple[int, int]
-
-_CORE = "tag:yaml.org,2002:"
-_SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
-_MERGE_TAG = _CORE + "merge"
-
-
-class YamlError(Exception):
-    """A document that cannot be loaded; ``line``/``column`` are 1-based."""
-
-    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.column = column
 
 
 @dataclass
 class Document:
     data: Any
     locations: dict[Path, Position] = field(default_factory=dict)
+    # where the text of each string value holding "${" starts (for interpolation's positions),
+    # and each mapping key holding "${" (references are not allowed in keys)
+    refs: dict[Path, Position] = field(default_factory=dict)
+    key_refs: dict[Path, Position] = field(default_factory=dict)
 
     def position(self, path: Path) -> Position:
         """Position of ``path``, or of its nearest ancestor that has one."""
@@ -59,10 +61,6 @@ class Document:
             if found is not None:
                 return found
         return (1, 1)
-
-
-def _pos(mark: Any) -> Position:
-    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
 
 
 class _Collection:
@@ -84,115 +82,11 @@ class _Collection:
         self.mapping: dict[Any, Any] = {}
 
 
-class _CoreResolver(yaml.resolver.BaseResolver):
-    """YAML 1.2 core schema for plain scalars, as JSON sees the same values.
+def load(text: str | bytes, memo: ScalarMemo | None = None) -> Document:
+    """Load one YAML document (an empty stream gives ``None``).
 
-    PyYAML resolves YAML 1.1, where ``on``/``no`` are booleans, ``010`` is 8 and ``1e3`` is a
-    string: each of those would drift forever against the JSON the API returns (``"on"``,
-    ``10``, ``1000``). Under the core schema only ``true``/``false`` are booleans, integers are
-    decimal (or ``0o``/``0x``), and ``1e3`` is a number.
+    ``memo`` may be shared by the files of one load; without it each call starts afresh.
     """
-
-
-for _tag, _pattern, _first in (
-    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-    ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
-    (
-        "float",
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
-        "-+0123456789.",
-    ),
-    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
-    ("merge", r"^(?:<<)$", "<"),
-):
-    _CoreResolver.add_implicit_resolver(_CORE + _tag, re.compile(_pattern), list(_first))
-
-
-_PLAIN = _CoreResolver()
-
-
-def reads_as_string(text: str) -> bool:
-    """Whether ``text`` written as a plain (unquoted) scalar loads back as that string."""
-    tag = _PLAIN.resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
-    return bool(tag == _CORE + "str")
-
-
-def _core_int(text: str) -> int:
-    if text.startswith("0o"):
-        return int(text[2:], 8)
-    if text.startswith("0x"):
-        return int(text[2:], 16)
-    return int(text)  # decimal, also with leading zeros and an explicit !!int
-
-
-def _core_float(text: str) -> float:
-    lowered = text.lower()
-    if lowered.endswith(".inf"):
-        return float("-inf") if lowered.startswith("-") else float("inf")
-    if lowered == ".nan":
-        return float("nan")
-    return float(text)
-
-
-def _core_bool(text: str) -> bool:
-    if text.lower() not in ("true", "false"):
-        raise ValueError(f"not a boolean: {text!r}")
-    return text.lower() == "true"
-
-
-_BUILDERS: dict[str, Any] = {
-    _CORE + "int": _core_int,
-    _CORE + "float": _core_float,
-    _CORE + "bool": _core_bool,
-    _CORE + "null": lambda text: None,
-}
-_CONSTRUCTED: dict[tuple[str, str], Any] = {}  # (tag, text) -> value, for non-string scalars
-_RESOLVED: dict[tuple[str, Any], str] = {}  # (text, implicit) -> implicit tag
-
-
-def _scalar(event: yaml.ScalarEvent, resolver: yaml.resolver.BaseResolver) -> tuple[Any, str]:
-    tag = event.tag
-    if tag is None or tag == "!":
-        # keys and values repeat in every deployment: resolve each spelling once
-        memo = (event.value, event.implicit)
-        tag = _RESOLVED.get(memo)
-        if tag is None:
-            tag = resolver.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
-            if len(_RESOLVED) < 10_000:
-                _RESOLVED[memo] = tag
-    if tag == "!":  # non-specific tag on a quoted scalar
-        tag = _CORE + "str"
-    if tag not in _SCALAR_TAGS and tag != _MERGE_TAG:
-        line, col = _pos(event.start_mark)
-        raise YamlError(f"tag {_short_tag(tag)} is not allowed (only plain YAML data)", line, col)
-    if tag in (_CORE + "str", _CORE + "timestamp", _MERGE_TAG):
-        # timestamps stay strings: the API speaks JSON, where dates are strings
-        return event.value, tag
-    # Numbers, booleans and nulls repeat a lot and are immutable: build each text once.
-    key = (tag, event.value)
-    value = _CONSTRUCTED.get(key, _CONSTRUCTED)
-    if value is _CONSTRUCTED:
-        try:
-            value = _BUILDERS[tag](event.value)
-        except ValueError:  # an explicit tag on text that is not of its kind: !!int "x"
-            line, col = _pos(event.start_mark)
-            raise YamlError(
-                f"{event.value!r} is not a valid {_short_tag(tag)}", line, col
-            ) from None
-        if len(_CONSTRUCTED) < 10_000:
-            _CONSTRUCTED[key] = value
-    return value, tag
-
-
-def _short_tag(tag: str | None) -> str:
-    if tag and tag.startswith(_CORE):
-        return "!!" + tag[len(_CORE) :]
-    return str(tag)
-
-
-def load(text: str | bytes) -> Document:
-    """Load one YAML document (an empty stream gives ``None``)."""
     # A character is at least one byte, so the cheap length check comes first; the limit is
     # in bytes, so a text below it is measured again in its UTF-8 encoding.
     size = len(text)
@@ -200,8 +94,10 @@ def load(text: str | bytes) -> Document:
         size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_FILE_BYTES:
         raise YamlError(f"file is too large (over {MAX_FILE_BYTES} bytes)")
-    resolver = _CoreResolver()
+    memo = memo if memo is not None else ScalarMemo()
     locations: dict[Path, Position] = {}
+    refs: dict[Path, Position] = {}
+    key_refs: dict[Path, Position] = {}
     anchors: dict[str, tuple[Any, int]] = {}
     stack: list[_Collection] = []
     root: Any = None
@@ -223,12 +119,12 @@ def load(text: str | bytes) -> Document:
                 raise YamlError("mapping keys must be plain scalars", *start)
             # keyed by type too: true and 1 are different keys (and wrong ones, reported later)
             identity = (type(value), value)
-            if identity in parent.keys and tag != _MERGE_TAG:
+            if identity in parent.keys and tag != MERGE_TAG:
                 first = parent.keys[identity][0]
                 raise YamlError(f"duplicate key {value!r} (first defined on line {first})", *start)
             parent.key, parent.key_pos, parent.has_key = value, start, True
             parent.keys[identity] = start
-            if tag == _MERGE_TAG:
+            if tag == MERGE_TAG:
                 parent.key = _MergeKey
             return
         parent.has_key = False
@@ -262,27 +158,33 @@ def load(text: str | bytes) -> Document:
                 if documents > 1:
                     raise YamlError(
                         "only one YAML document per file is allowed (found '---')",
-                        *_pos(event.start_mark),
+                        *position_of(event.start_mark),
                     )
             elif isinstance(event, yaml.ScalarEvent):
-                start = _pos(event.start_mark)
-                value, tag = _scalar(event, resolver)
+                start = position_of(event.start_mark)
+                value, tag = memo.scalar(event)
+                marked = type(value) is str and "${" in value
                 if _expects_key(stack):
+                    if marked:
+                        key_path = (*stack[-1].path, value)
+                        key_refs[key_path] = start
                     # keys repeat in every deployment: one string object each saves memory
                     attach(sys.intern(value) if type(value) is str else value, 1, start, tag)
                     continue
-                child_path(start)
+                path = child_path(start)
+                if marked:  # the text starts after an opening quote
+                    refs[path] = (start[0], start[1] + (event.style in ("'", '"')))
                 if event.anchor:
                     anchors[event.anchor] = (value, 1)
                 attach(value, 1, start)
             elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-                start = _pos(event.start_mark)
+                start = position_of(event.start_mark)
                 if _expects_key(stack):
                     raise YamlError("mapping keys must be plain scalars", *start)
                 kind = "seq" if isinstance(event, yaml.SequenceStartEvent) else "map"
-                expected = _CORE + kind
+                expected = CORE + kind
                 if event.tag not in (None, "!", expected):
-                    raise YamlError(f"tag {_short_tag(event.tag)} is not allowed", *start)
+                    raise YamlError(f"tag {short_tag(event.tag)} is not allowed", *start)
                 if len(stack) >= MAX_DEPTH:
                     raise YamlError(f"nesting is deeper than {MAX_DEPTH} levels", *start)
                 path = child_path(start)
@@ -294,7 +196,7 @@ def load(text: str | bytes) -> Document:
                     anchors[done.anchor] = (value, done.size)
                 attach(value, done.size, done.start)
             elif isinstance(event, yaml.AliasEvent):
-                start = _pos(event.start_mark)
+                start = position_of(event.start_mark)
                 if event.anchor not in anchors:
                     raise YamlError(f"unknown alias *{event.anchor}", *start)
                 value, size = anchors[event.anchor]
@@ -308,16 +210,18 @@ def load(text: str | bytes) -> Document:
                 if not _expects_key(stack):
                     child_path(start)
                 attach(value, size, start)
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line, col = _pos(mark)
+        line, col = position_of(mark)
         problem = exc.problem or exc.context or "invalid YAML"
         raise YamlError(f"invalid YAML: {problem}", line, col) from None
     except yaml.YAMLError as exc:
         raise YamlError(f"invalid YAML: {exc}") from None
     except RecursionError:  # pragma: no cover - MAX_DEPTH stops this first
         raise YamlError(f"nesting is deeper than {MAX_DEPTH} levels") from None
-    return Document(root, locations)
+    return Document(root, locations, refs, key_refs)
 
 
 def _expects_key(stack: list[_Collection]) -> bool:
@@ -348,3 +252,33 @@ def _finish_mapping(done: _Collection) -> dict[Any, Any]:
         merged.update(source)
     merged.update(done.mapping)
     return merged
+
+
+# What YAML 1.2 does not allow in a stream (its c-printable set, inverted).
+_NOT_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def _reader_error(exc: yaml.reader.ReaderError, text: str | bytes) -> YamlError:
+    """PyYAML's reader reports a forbidden character with its own internals (``in "<unicode
+    string>", position 48``, counted in bytes by libyaml and in characters by pure Python);
+    name the character and find its line and column in the text itself."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as decode:
+            return YamlError(f"invalid YAML: not UTF-8 text (byte {decode.start})")
+    found = _NOT_PRINTABLE.search(text)
+    if found is None:  # pragma: no cover - the reader refuses only what the pattern finds
+        return YamlError(f"invalid YAML: {exc.reason}")
+    before = text[: found.start()]
+    line = before.count("\n") + 1
+    column = found.start() - (before.rfind("\n") + 1) + 1
+    code = ord(found.group())
+    return YamlError(
+        f"invalid YAML: control character U+{code:04X} is not allowed in YAML text "
+        f'(inside double quotes write it as "\\u{code:04x}")',
+        line,
+        column,
+    )

@@ -1,0 +1,68 @@
+"""What loading the manifests produces: the desired state, or every problem found."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from driftcheck import spec
+from driftcheck.errors import DriftcheckError, Problem
+from driftcheck.normalize import IgnorePattern
+
+
+class ManifestError(DriftcheckError):
+    """Every problem found in the manifests, reported together."""
+
+    headline_prefix = "driftcheck: "
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        count = len(problems)
+        plural = "s" if count != 1 else ""
+        super().__init__(f"{count} manifest problem{plural}; nothing was checked", problems)
+        self.problems = tuple(problems)
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+
+@dataclass(frozen=True)
+class DesiredDeployment:
+    """One declared deployment: raw declared fields plus where each came from."""
+
+    model_instance_id: str
+    deployment_id: str
+    fields: dict[str, Any]
+    file: str
+    line: int
+    lines: dict[tuple[str | int, ...], int]
+    ignore: tuple[IgnorePattern, ...] = ()
+    column: int = 1
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.model_instance_id, self.deployment_id)
+
+    @property
+    def name(self) -> str | None:
+        value = self.fields.get("name")
+        return value if isinstance(value, str) else None
+
+    def line_for(self, path: tuple[str | int, ...]) -> int:
+        """The line that declares ``path``; inside free-form maps the nearest declared parent;
+        otherwise (a defaulted field) the deployment's line."""
+        if path in self.lines:
+            return self.lines[path]
+        if path and path[0] in spec.FREEFORM_FIELDS:
+            for end in range(len(path) - 1, 0, -1):
+                if path[:end] in self.lines:
+                    return self.lines[path[:end]]
+        return self.line
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    deployments: tuple[DesiredDeployment, ...]
+    files: tuple[str, ...] = field(default=())
+    # patterns (fnmatch, on name, id or mi/id) for live deployments nobody declares on purpose
+    unmanaged_ignore: tuple[str, ...] = ()

@@ -1,0 +1,164 @@
+"""Options shared by the commands, and turning option values into plain objects.
+
+Everything here raises click's usage errors (exit 1 through the CLI): a bad option is found
+before any manifest is read or any request is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from driftcheck.reporters import FORMATS
+
+if TYPE_CHECKING:
+    from driftcheck.app import ApiKey
+    from driftcheck.live.records import ListScope
+    from driftcheck.live.settings import HttpSettings
+    from driftcheck.normalize import IgnorePattern
+    from driftcheck.output import ReportTarget
+
+F = TypeVar("F", bound=Callable[..., int])
+
+
+def http_options(func: F) -> F:
+    options = [
+        click.option(
+            "--base-url",
+            envvar="SGP_CLIENT_BASE_URL",
+            default="https://api.egp.scale.com",
+            show_default=True,
+            help="API base URL (env SGP_CLIENT_BASE_URL).",
+        ),
+        click.option(
+            "--account-id",
+            envvar="SGP_ACCOUNT_ID",
+            default=None,
+            help="Sent as x-selected-account-id (env SGP_ACCOUNT_ID).",
+        ),
+        click.option(
+            "--api-key-file",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="Read the API key from this file instead of SGP_API_KEY.",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            default=30.0,
+            show_default=True,
+            help="Seconds per request.",
+        ),
+        click.option(
+            "--retries",
+            type=click.IntRange(min=0, max=20),
+            default=3,
+            show_default=True,
+            help="Retries on connection errors, timeouts, 408, 409, 429 and 5xx.",
+        ),
+        click.option(
+            "--concurrency",
+            type=click.IntRange(min=1, max=512),
+            default=16,
+            show_default=True,
+            help="Requests in flight at once.",
+        ),
+        click.option(
+            "--backoff",
+            type=click.FloatRange(min=0),
+            default=0.5,
+            show_default=True,
+            help="First retry delay in seconds (doubles, with jitter, up to 8 s).",
+        ),
+        click.option(
+            "--ca-bundle",
+            type=click.Path(exists=True, dir_okay=False),
+            default=None,
+            help="CA certificates for a private TLS endpoint.",
+        ),
+        click.option(
+            "--page-size",
+            type=click.IntRange(min=1, max=10_000),
+            default=10_000,
+            hidden=True,
+            help="Items per list page (the API allows at most 10,000).",
+        ),
+        click.option(
+            "--allow-insecure-http",
+            is_flag=True,
+            help="Allow plain http:// to a host other than loopback (sends the key unencrypted).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def http_settings(kwargs: dict[str, Any], api_key_env: str) -> tuple[HttpSettings, ApiKey]:
+    """The HTTP settings (all but the key) and where the key comes from: ``api_key_env`` is
+    the value of ``SGP_API_KEY``, read by the command line."""
+    from driftcheck.app import ApiKey
+    from driftcheck.live.settings import HttpSettings
+
+    key = ApiKey(api_key_env, kwargs.pop("api_key_file"))
+    settings = HttpSettings(
+        base_url=kwargs.pop("base_url"),
+        account_id=kwargs.pop("account_id") or None,
+        timeout=kwargs.pop("timeout"),
+        retries=kwargs.pop("retries"),
+        concurrency=kwargs.pop("concurrency"),
+        backoff=kwargs.pop("backoff"),
+        ca_bundle=kwargs.pop("ca_bundle"),
+        allow_insecure_http=kwargs.pop("allow_insecure_http"),
+        page_size=kwargs.pop("page_size"),
+    )
+    return settings, key
+
+
+def parse_ignores(patterns: Sequence[str]) -> tuple[IgnorePattern, ...]:
+    from driftcheck.normalize import PatternError, parse_pattern
+
+    parsed = []
+    for text in patterns:
+        try:
+            parsed.append(parse_pattern(text))
+        except PatternError as exc:
+            raise click.BadParameter(f"{text!r}: {exc}", param_hint="'--ignore'") from None
+    return tuple(parsed)
+
+
+def parse_report_targets(values: Sequence[str]) -> tuple[ReportTarget, ...]:
+    from driftcheck.output import ReportTarget, unwritable
+
+    targets = []
+    for value in values:
+        fmt, sep, path = value.partition("=")
+        if not sep or not path:
+            raise click.BadParameter(
+                f"{value!r}: expected FORMAT=PATH, e.g. json=report.json", param_hint="'--report'"
+            )
+        if fmt not in FORMATS:
+            raise click.BadParameter(
+                f"{value!r}: unknown format {fmt!r} (choose from {', '.join(FORMATS)})",
+                param_hint="'--report'",
+            )
+        problem = unwritable(path)
+        if problem:
+            raise click.BadParameter(f"{value!r}: {problem}", param_hint="'--report'")
+        targets.append(ReportTarget(fmt, path))
+    return tuple(targets)
+
+
+def list_scope(enabled: bool, model_instance_ids: tuple[str, ...], flag: str) -> ListScope | None:
+    """The listing scope of ``--unmanaged`` / ``snapshot --all`` (``flag``), or None."""
+    from driftcheck.live.records import ListScope
+
+    if not enabled:
+        if model_instance_ids:
+            raise click.UsageError(f"--model-instance-id scopes {flag}; add {flag}")
+        return None
+    if any(not mi for mi in model_instance_ids):
+        raise click.BadParameter("must not be empty", param_hint="'--model-instance-id'")
+    return ListScope(tuple(dict.fromkeys(model_instance_ids)) or None)
