@@ -6,7 +6,7 @@ configuration. Without ``--concurrent`` it is the sequential ``SGPClient`` loop;
 ``--concurrent C`` it is what a capable user writes for speed: ``AsyncSGPClient``,
 ``asyncio.Semaphore(C)`` around each ``retrieve`` and ``asyncio.gather`` over the manifest::
 
-    SGP_API_KEY=bench SGP_CLIENT_BASE_URL=http://127.0.0.1:PORT \\
+    SGP_API_KEY=bench-key SGP_CLIENT_BASE_URL=http://127.0.0.1:PORT \\
         python benchmarks/baseline_sdk.py MANIFEST [MANIFEST...] [--client auto|sdk|httpx] \\
         [--concurrent C]
 
@@ -75,7 +75,7 @@ def check_with_sdk(deployments: list[dict[str, Any]], base_url: str | None) -> d
     import scale_gp
     from scale_gp import APIError, NotFoundError, SGPClient
 
-    client = SGPClient(api_key=os.environ.get("SGP_API_KEY", "bench"), base_url=base_url)
+    client = SGPClient(api_key=os.environ.get("SGP_API_KEY", "bench-key"), base_url=base_url)
     tally = Tally()
     for declared in deployments:
         try:
@@ -129,7 +129,9 @@ def check_with_async_sdk(
     async def one(declared: dict[str, Any]) -> None:
         if not clients:  # created inside the loop that uses it
             clients.append(
-                AsyncSGPClient(api_key=os.environ.get("SGP_API_KEY", "bench"), base_url=base_url)
+                AsyncSGPClient(
+                    api_key=os.environ.get("SGP_API_KEY", "bench-key"), base_url=base_url
+                )
             )
         try:
             live = await clients[0].models.deployments.retrieve(
@@ -170,7 +172,7 @@ def check_with_httpx(deployments: list[dict[str, Any]], base_url: str | None) ->
     import httpx
 
     tally = Tally()
-    headers = {"x-api-key": os.environ.get("SGP_API_KEY", "bench")}
+    headers = {"x-api-key": os.environ.get("SGP_API_KEY", "bench-key")}
     with httpx.Client(base_url=base_url or DEFAULT_BASE_URL, headers=headers) as client:
         for declared in deployments:
             try:
@@ -188,7 +190,7 @@ def check_with_async_httpx(
     import httpx
 
     tally = Tally()
-    headers = {"x-api-key": os.environ.get("SGP_API_KEY", "bench")}
+    headers = {"x-api-key": os.environ.get("SGP_API_KEY", "bench-key")}
     clients: list[httpx.AsyncClient] = []
 
     async def one(declared: dict[str, Any]) -> None:

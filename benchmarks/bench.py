@@ -59,7 +59,7 @@ class Bench:
         for name in ("SGP_CLIENT_BASE_URL", "SGP_ACCOUNT_ID", "HTTPS_PROXY", "HTTP_PROXY", "CI"):
             env.pop(name, None)
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env.update(SGP_API_KEY="bench", PYTHONPYCACHEPREFIX=str(self.pycache), **extra)
+        env.update(SGP_API_KEY="bench-key", PYTHONPYCACHEPREFIX=str(self.pycache), **extra)
         if not _driftcheck_importable():
             paths = [str(REPO_ROOT), env.get("PYTHONPATH", "")]
             env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)

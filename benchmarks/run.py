@@ -22,8 +22,8 @@ temporary directory, and runs the real CLI as a child process::
 
     python -m driftcheck check MANIFEST_DIR --format json --base-url URL --concurrency C
 
-with ``SGP_API_KEY=bench``; when this driftcheck has ``--fetch``, each check scenario runs twice:
-``--fetch get`` (one GET per deployment: the workload N·L/C models) and the default ``auto``
+with ``SGP_API_KEY=bench-key``; when this driftcheck has ``--fetch``, each check scenario runs
+twice: ``--fetch get`` (one GET per deployment: the workload N·L/C models) and the default ``auto``
 (list pages where they take fewer requests). The child is reaped with ``os.wait4``, which gives
 its own wall time (including interpreter start), CPU time (user + sys) and peak RSS
 (``ru_maxrss``). The JSON report is parsed afterwards and checked against what the manifest

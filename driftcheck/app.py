@@ -16,22 +16,34 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import click
 
 from driftcheck import __version__
 from driftcheck.errors import DriftcheckError
+from driftcheck.ignorefile import IgnoreInputs, ignore_files, load_policy
 from driftcheck.live.api import ApiSource
 from driftcheck.live.records import Failed, Fetched, ListScope, LiveSource, Outcome, Progress
 from driftcheck.live.settings import HttpSettings
 from driftcheck.live.snapshot import SnapshotSource
 from driftcheck.manifest import DesiredState, load_manifests
-from driftcheck.normalize import IgnorePattern
-from driftcheck.output import ReportTarget, append_step_summary, write_text
+from driftcheck.output import (
+    ReportTarget,
+    append_step_summary,
+    clashing_input,
+    unwritable,
+    write_atomically,
+    write_stdout,
+)
 from driftcheck.result import EXIT_ERROR, FailOn, RunResult, format_timestamp
 
+if TYPE_CHECKING:
+    from driftcheck.gate import GateRequest
+
 DEFAULT_PATH = "manifests"
+MIN_KEY_LENGTH = 8
+MAX_KEY_FILE_CHARS = 64 * 1024
 FetchMode = Literal["auto", "get", "list"]
 
 
@@ -48,7 +60,7 @@ class CheckOptions:
     paths: tuple[str, ...]
     format: str
     reports: tuple[ReportTarget, ...]
-    ignore: tuple[IgnorePattern, ...]
+    ignore: IgnoreInputs
     strict: bool
     live_from: str | None
     http: HttpSettings  # everything but the key, which run_check reads from ``api_key``
@@ -59,9 +71,9 @@ class CheckOptions:
     unmanaged: ListScope | None = None
     baseline: str | None = None
     fail_on: FailOn = "any"
-    ignore_file: str | None = None
     progress: Progress | None = None
     step_summary: str | None = None  # $GITHUB_STEP_SUMMARY
+    gate: GateRequest | None = None  # --wait, --changed-since, --all
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,7 @@ class SnapshotOptions:
     http: HttpSettings
     api_key: ApiKey
     progress: Progress | None = None
+    allow_partial: bool = False  # write the file even when deployments could not be recorded
 
 
 def load_desired(paths: Sequence[str]) -> DesiredState:
@@ -86,13 +99,24 @@ def read_api_key(key: ApiKey) -> str:
     if key.file:
         try:
             with open(key.file, encoding="utf-8") as handle:
-                api_key = handle.read().strip()
+                api_key = handle.read(MAX_KEY_FILE_CHARS + 1).strip()
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
             raise DriftcheckError(f"cannot read --api-key-file {key.file}: {reason}") from None
         if not api_key:
             raise DriftcheckError(f"--api-key-file {key.file} is empty")
-    return api_key.strip()
+        if len(api_key) > MAX_KEY_FILE_CHARS:  # a wrong path (/dev/zero, a log) must not hang
+            raise DriftcheckError(f"--api-key-file {key.file} is too large for a key")
+    api_key = api_key.strip()
+    # The key is redacted from everything written; a very short key would match inside
+    # unrelated text and mangle every message. Empty is left to the "no API key" check.
+    if 0 < len(api_key) < MIN_KEY_LENGTH:
+        where = f"--api-key-file {key.file}" if key.file else "SGP_API_KEY"
+        raise DriftcheckError(
+            f"the API key in {where} is shorter than {MIN_KEY_LENGTH} characters; "
+            "it cannot be a real key"
+        )
+    return api_key
 
 
 def api_source(http: HttpSettings, key: ApiKey) -> ApiSource:
@@ -123,58 +147,98 @@ def fail(message: str) -> int:
 def run_check(options: CheckOptions) -> int:
     from driftcheck import engine
     from driftcheck.baseline import load_baseline
-    from driftcheck.ignorefile import default_ignore_files, parse_ignore_files
 
+    step_summary = _step_summary(options)
     desired = load_desired(options.paths)
     # Everything that can be wrong locally is found before the first request: the baseline
-    # may even be the file that --report json= is about to overwrite.
-    ignore_files = (
-        [options.ignore_file]
-        if options.ignore_file
-        else default_ignore_files(options.paths or (DEFAULT_PATH,))
-    )
-    rules = parse_ignore_files(ignore_files)
+    # may even be the file that --report json= is about to overwrite (that one is allowed:
+    # it has been read by then, and the new report is the next night's baseline).
+    manifest_paths = options.paths or (DEFAULT_PATH,)
+    policy = load_policy(options.ignore, manifest_paths, desired.deployments)
+    inputs = [*desired.files, *ignore_files(options.ignore, manifest_paths)]
+    inputs += [name for name in (options.live_from, options.api_key.file) if name]
+    for target in options.reports:
+        refuse_overwriting(f"--report {target.format}={target.path}", target.path, inputs)
     baseline = load_baseline(options.baseline) if options.baseline else None
+    # the wait line goes where the progress line goes: a terminal's stderr, not CI logs
+    gate = (
+        options.gate.prepare(options.paths or (DEFAULT_PATH,), options.progress is not None)
+        if options.gate is not None
+        else None
+    )
     source: LiveSource
     if options.live_from:
         source = SnapshotSource(options.live_from)
     else:
         source = api_source(options.http, options.api_key)
+    if gate is not None:
+        from driftcheck import gate as release_gate
+
+        with importing_in_background("deepdiff"):
+            result = release_gate.run(desired, source, policy, options, gate, baseline)
+        return emit(result, options, step_summary)
     with importing_in_background("deepdiff"):
         result = engine.check(
             desired,
             source,
             strict=options.strict,
-            ignore=options.ignore,
+            policy=policy,
             progress=options.progress,
             fetch_mode=options.fetch,
             unmanaged=options.unmanaged,
-            rules=rules,
             baseline=baseline,
             fail_on=options.fail_on,
             version=__version__,
+            live_from=options.live_from,
         )
-    return emit(result, options)
+    return emit(result, options, step_summary)
 
 
-def emit(result: RunResult, options: CheckOptions) -> int:
+def refuse_overwriting(what: str, path: str, inputs: Sequence[str]) -> None:
+    """An output that would overwrite one of the run's own input files is a usage error."""
+    clash = clashing_input(path, inputs)
+    if clash is not None:
+        raise DriftcheckError(
+            f"{what} would overwrite {clash}, which this run reads; choose another path"
+        )
+
+
+def _step_summary(options: CheckOptions) -> str | None:
+    """The job summary file when a github report is asked for; an unwritable one is found
+    before any request, not after every deployment was checked."""
+    github = options.format == "github" or any(t.format == "github" for t in options.reports)
+    if not github or not options.step_summary:
+        return None
+    problem = unwritable(options.step_summary)
+    if problem is not None:
+        raise DriftcheckError(
+            f"cannot append the job summary to $GITHUB_STEP_SUMMARY: {problem}; nothing was checked"
+        )
+    return options.step_summary
+
+
+def emit(result: RunResult, options: CheckOptions, step_summary: str | None) -> int:
     """Write every requested report; the exit code comes from the result alone."""
     from driftcheck.reporters import get_renderer
 
     color = options.color and options.format == "text"
-    click.echo(get_renderer(options.format)(result, color=color, verbose=options.verbose), nl=False)
     code = result.exit_code
+    try:
+        write_stdout(get_renderer(options.format)(result, color=color, verbose=options.verbose))
+    except DriftcheckError as exc:  # the report files below are still written
+        for line in exc.lines():
+            click.echo(line, err=True)
+        code = EXIT_ERROR
     for target in options.reports:
         text = get_renderer(target.format)(result, color=False, verbose=options.verbose)
         try:
-            write_text(target.path, text)
+            write_atomically(target.path, text)
         except OSError as exc:
             fail(f"cannot write {target.format} report to {target.path}: {exc.strerror or exc}")
             code = EXIT_ERROR
-    github = options.format == "github" or any(t.format == "github" for t in options.reports)
-    if github and options.step_summary:
+    if step_summary:
         try:
-            append_step_summary(options.step_summary, result)
+            append_step_summary(step_summary, result)
         except OSError as exc:
             fail(f"cannot append the job summary to $GITHUB_STEP_SUMMARY: {exc.strerror or exc}")
             code = EXIT_ERROR
@@ -185,14 +249,26 @@ def emit(result: RunResult, options: CheckOptions) -> int:
 # validate
 
 
-def run_validate(paths: tuple[str, ...]) -> int:
+def run_validate(paths: tuple[str, ...], ignores: IgnoreInputs) -> int:
+    """Manifests and the ``.driftignore`` files ``check`` would read, offline."""
     desired = load_desired(paths)
+    load_policy(ignores, paths or (DEFAULT_PATH,), desired.deployments)
     count = len(desired.deployments)
     files = len(desired.files)
-    click.echo(
+    write_stdout(
         f"ok: {count} deployment{'s' if count != 1 else ''} in "
-        f"{files} manifest{'s' if files != 1 else ''}"
+        f"{files} manifest{'s' if files != 1 else ''}\n"
     )
+    return 0
+
+
+def run_ignores(paths: tuple[str, ...], ignores: IgnoreInputs, fmt: str) -> int:
+    """``driftcheck ignores``: every ignore with its source, owner, until and status."""
+    from driftcheck.reporters._ignores import render_ignores
+
+    desired = load_desired(paths)
+    policy = load_policy(ignores, paths or (DEFAULT_PATH,), desired.deployments)
+    click.echo(render_ignores(policy, desired.deployments, fmt), nl=False)
     return 0
 
 
@@ -208,6 +284,9 @@ def run_snapshot(options: SnapshotOptions) -> int:
         desired = DesiredState(())
     else:
         desired = load_desired(options.paths)
+    if options.output != "-":
+        inputs = [*desired.files, *([options.api_key.file] if options.api_key.file else [])]
+        refuse_overwriting(f"--output {options.output}", options.output, inputs)
     source = api_source(options.http, options.api_key)
     keys = [d.key for d in desired.deployments]
     captured = format_timestamp(dt.datetime.now(dt.timezone.utc))
@@ -237,18 +316,27 @@ def run_snapshot(options: SnapshotOptions) -> int:
         if complete:
             document["all"] = True  # additive: --live-from can then look for unmanaged ones
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    output = options.output
-    if output == "-":
-        click.echo(text, nl=False)
-    else:
-        try:
-            write_text(output, text)
-        except OSError as exc:
-            return fail(f"cannot write {output}: {exc.strerror or exc}")
     failures = [(k, o) for k, o in zip(keys, outcomes, strict=True) if isinstance(o, Failed)]
+    listing_failed = listing is not None and listing.error is not None
     for (mi, dep), outcome in failures:
         fail(f"{mi}/{dep} not recorded: {outcome.error.message}")
     recorded = len(keys) - len(failures)
+    output = options.output
+    # A snapshot that lacks deployments would read back as errors at best; the previous
+    # file is often the last good record, so only --allow-partial may replace it.
+    if output != "-" and (failures or listing_failed) and not options.allow_partial:
+        kept = "kept the previous" if os.path.exists(output) else "did not write"
+        missing = f"{len(failures)} of {len(keys)} deployments" if failures else "the listing"
+        return fail(
+            f"{kept} {output}: {missing} could not be recorded "
+            "(--allow-partial writes what was recorded)"
+        )
+    if output == "-":
+        write_stdout(text)
+    else:
+        try:
+            write_atomically(output, text)
+        except OSError as exc:
+            return fail(f"cannot write {output}: {exc.strerror or exc}")
     click.echo(f"driftcheck: recorded {recorded} of {len(keys)} deployments in {output}", err=True)
-    listing_failed = listing is not None and listing.error is not None
     return EXIT_ERROR if failures or listing_failed else 0

@@ -19,8 +19,9 @@ from driftcheck.errors import DriftcheckError
 from driftcheck.options import (
     http_options,
     http_settings,
+    ignore_file_options,
+    ignore_inputs,
     list_scope,
-    parse_ignores,
     parse_report_targets,
 )
 from driftcheck.reporters import FORMATS
@@ -31,6 +32,7 @@ from driftcheck.terminal import progress_for, use_color
 
 if TYPE_CHECKING:
     from driftcheck.app import FetchMode
+    from driftcheck.gate import GateRequest
 
 
 class DriftcheckGroup(click.Group):
@@ -175,13 +177,26 @@ def main() -> None:
     show_default=True,
     help="new: drift exits 2 only when something is new since --baseline (errors still 1).",
 )
+@ignore_file_options
 @click.option(
-    "--ignore-file",
-    type=click.Path(dir_okay=False),
+    "--wait",
+    metavar="DURATION",
     default=None,
-    metavar="PATH",
-    help="gitignore-style 'mi/dep path.pattern' lines (default: .driftignore beside the "
-    "manifests, when present).",
+    help="Release gate: re-check drifted, missing and errored deployments (backoff 2-30 s) "
+    "until in sync, failed, or DURATION (e.g. 90s, 10m) has passed.",
+)
+@click.option(
+    "--changed-since",
+    metavar="REF",
+    default=None,
+    help="Reviewer check: only deployments whose declaration changed since git REF; mark "
+    "each difference this_change or pre_existing; list removed deployments.",
+)
+@click.option(
+    "--all",
+    "check_all",
+    is_flag=True,
+    help="With --changed-since: check every deployment, still marking origins.",
 )
 @http_options
 def check(
@@ -198,7 +213,9 @@ def check(
     fetch: FetchMode,
     baseline: str | None,
     fail_on: FailOn,
-    ignore_file: str | None,
+    wait: str | None,
+    changed_since: str | None,
+    check_all: bool,
     **kwargs: Any,
 ) -> int:
     """Compare declared deployments with live ones (PATH defaults to manifests/).
@@ -212,7 +229,7 @@ def check(
         paths=paths,
         format=fmt,
         reports=parse_report_targets(reports),
-        ignore=parse_ignores(ignores),
+        ignore=ignore_inputs(kwargs, ignores),
         strict=strict,
         live_from=live_from,
         http=http,
@@ -223,11 +240,27 @@ def check(
         unmanaged=list_scope(unmanaged, model_instance_ids, "--unmanaged"),
         baseline=baseline,
         fail_on=fail_on,
-        ignore_file=ignore_file,
         progress=progress_for(sys.stderr, os.environ),
         step_summary=os.environ.get("GITHUB_STEP_SUMMARY") or None,
+        gate=gate_request(wait, changed_since, check_all, live_from, unmanaged),
     )
     return run_check(options)
+
+
+def gate_request(
+    wait: str | None,
+    changed_since: str | None,
+    check_all: bool,
+    live_from: str | None,
+    unmanaged: bool,
+) -> GateRequest | None:
+    """--wait / --changed-since / --all, checked for sense (a bad one is a usage error)."""
+    from driftcheck.gate import GateRequest, GateUsageError
+
+    try:
+        return GateRequest.parse(wait, changed_since, check_all, live_from, unmanaged)
+    except GateUsageError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,11 +269,32 @@ def check(
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-def validate(paths: tuple[str, ...]) -> int:
-    """Check manifests offline: every problem with file:line:column. Exit 0 or 1."""
+@ignore_file_options
+def validate(paths: tuple[str, ...], **kwargs: Any) -> int:
+    """Check manifests and the .driftignore files check reads, offline: every problem with
+    file:line. Exit 0 or 1."""
     from driftcheck.app import run_validate
 
-    return run_validate(paths)
+    return run_validate(paths, ignore_inputs(kwargs))
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--ignore",
+    "ignores",
+    multiple=True,
+    metavar="PATTERN",
+    help="Also list this --ignore pattern (repeatable).",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@ignore_file_options
+def ignores(paths: tuple[str, ...], ignores: tuple[str, ...], fmt: str, **kwargs: Any) -> int:
+    """List every ignore with its source, owner, until and status, offline (PATH defaults to
+    manifests/). Whether an ignore is unused shows only after a check."""
+    from driftcheck.app import run_ignores
+
+    return run_ignores(paths, ignore_inputs(kwargs, ignores), fmt)
 
 
 @cli.command()
@@ -286,6 +340,12 @@ def schema(kind: SchemaKind) -> int:
     help="With --all: only these model instances (repeatable).",
 )
 @click.option(
+    "--allow-partial",
+    is_flag=True,
+    help="Write the file even when some deployments could not be recorded (by default the "
+    "previous file is kept).",
+)
+@click.option(
     "--as-manifest",
     is_flag=True,
     help="Write a manifest v1 that checks in sync against the recorded state instead.",
@@ -296,6 +356,7 @@ def snapshot(
     output: str,
     record_all: bool,
     model_instance_ids: tuple[str, ...],
+    allow_partial: bool,
     as_manifest: bool,
     **kwargs: Any,
 ) -> int:
@@ -322,6 +383,7 @@ def snapshot(
         http=http,
         api_key=key,
         progress=progress_for(sys.stderr, os.environ),
+        allow_partial=allow_partial,
     )
     return run_snapshot(options)
 

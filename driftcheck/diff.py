@@ -3,23 +3,14 @@ its findings into :class:`Difference` records with dotted paths and manifest lin
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from driftcheck import spec
-from driftcheck.ignorefile import EMPTY as EMPTY_RULES
-from driftcheck.ignorefile import IgnoreRules
 from driftcheck.manifest import DesiredDeployment
-from driftcheck.normalize import (
-    IgnorePattern,
-    is_ignored,
-    normalize_value,
-    quantity_key,
-    same,
-)
+from driftcheck.normalize import normalize_value, quantity_key, same
+from driftcheck.paths import TreePath, dotted
 from driftcheck.result import Difference, DiffKind
 
-TreePath = tuple[str | int, ...]
 _ABSENT = object()
 _VC = "vendor_configuration"
 _LLMENGINE_ONLY = frozenset(spec.VENDOR_FIELDS[spec.LLMENGINE]) - frozenset(
@@ -36,12 +27,10 @@ def compare(
     live: dict[str, Any],
     *,
     strict: bool = False,
-    ignore: Iterable[IgnorePattern] = (),
-    rules: IgnoreRules = EMPTY_RULES,
 ) -> tuple[Difference, ...]:
-    """Every difference between one declared deployment and its live body, not ignored ones."""
-    patterns = (*desired.ignore, *ignore)
-    differences: list[tuple[TreePath, Difference]] = []
+    """Every difference between one declared deployment and its live body, ignored ones
+    included: the ignore policy (driftcheck.ignore) decides what is reported."""
+    differences: list[Difference] = []
     want: dict[str, Any] = {}
     have: dict[str, Any] = {}
 
@@ -54,7 +43,7 @@ def compare(
     if _VC in desired.fields:
         early = _vendor_trees(desired, live, strict, want, have)
         if early is not None:
-            differences.append((tuple(early.path.split(".")), early))
+            differences.append(early)
     elif strict and isinstance(live.get(_VC), dict):
         # --strict: what live sets and the manifest leaves out, even with no declaration at all
         extra = _undeclared_vendor_fields(live[_VC])
@@ -76,15 +65,9 @@ def compare(
 
     if not same(want, have):
         differences.extend(_deepdiff(desired, live, want, have))
-    mi, dep = desired.key
-    kept = [
-        d
-        for path, d in differences
-        if not is_ignored(path, patterns) and not rules.is_ignored(mi, dep, path)
-    ]
     # by path, as terraform plan orders attributes (and as DESIGN's text example reads)
-    kept.sort(key=lambda d: d.path)
-    return tuple(kept)
+    differences.sort(key=lambda d: d.path)
+    return tuple(differences)
 
 
 def _undeclared_vendor_fields(actual: dict[str, Any]) -> dict[str, Any]:
@@ -109,9 +92,17 @@ def _vendor_trees(
     declared: dict[str, Any] = desired.fields[_VC]
     actual = live.get(_VC)
     if actual is None:
-        return Difference(_VC, DiffKind.MISSING_LIVE, declared, None, desired.line_for((_VC,)))
+        return Difference(
+            _VC, DiffKind.MISSING_LIVE, declared, None, desired.line_for((_VC,)), segments=(_VC,)
+        )
     vendor = declared["vendor"]
     live_vendor = _live_vendor(actual, vendor)
+    if live_vendor is None:
+        # The API sent no vendor, and its fields do not fit the declared one: report what was
+        # sent (nothing), never a vendor driftcheck guessed as if the API had said it.
+        return Difference(
+            f"{_VC}.vendor", DiffKind.MISSING_LIVE, vendor, None, desired.line_for((_VC, "vendor"))
+        )
     if live_vendor != vendor:
         return Difference(
             f"{_VC}.vendor",
@@ -119,6 +110,7 @@ def _vendor_trees(
             vendor,
             live_vendor,
             desired.line_for((_VC, "vendor")),
+            segments=(_VC, "vendor"),
         )
     wanted: dict[str, Any] = {}
     found: dict[str, Any] = {}
@@ -140,13 +132,13 @@ def _vendor_trees(
 
 
 def _live_vendor(actual: dict[str, Any], declared: str) -> Any:
-    """The live vendor; when the API leaves it out, the declared one unless the live fields
-    can only belong to LLMENGINE."""
+    """The live vendor; when the API leaves it out, the declared one, or None when the live
+    fields can only belong to LLMENGINE (a LAUNCH declaration cannot match them)."""
     vendor = actual.get("vendor")
     if vendor is not None:
         return vendor
     if declared == spec.LAUNCH and any(actual.get(f) is not None for f in _LLMENGINE_ONLY):
-        return spec.LLMENGINE
+        return None
     return declared
 
 
@@ -173,7 +165,7 @@ def _deepdiff(
     live: dict[str, Any],
     want: dict[str, Any],
     have: dict[str, Any],
-) -> list[tuple[TreePath, Difference]]:
+) -> list[Difference]:
     from deepdiff import DeepDiff
 
     # deepdiff >= 8 reports two maps that share few keys as one changed value; driftcheck
@@ -189,15 +181,13 @@ def _deepdiff(
                 kind = DiffKind.CHANGED  # a list or a quantity differs: compared whole
             found.setdefault(path, kind)
     return [
-        (
-            path,
-            Difference(
-                path=".".join(str(part) for part in path),
-                kind=kind,
-                desired=None if kind is DiffKind.EXTRA_LIVE else _raw(desired.fields, path),
-                live=None if kind is DiffKind.MISSING_LIVE else _raw(live, path),
-                line=desired.line_for(path),
-            ),
+        Difference(
+            path=dotted(path),
+            kind=kind,
+            desired=None if kind is DiffKind.EXTRA_LIVE else _raw(desired.fields, path),
+            live=None if kind is DiffKind.MISSING_LIVE else _raw(live, path),
+            line=desired.line_for(path),
+            segments=path,
         )
         for path, kind in found.items()
     ]

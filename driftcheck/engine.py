@@ -10,11 +10,9 @@ from typing import Any
 
 from driftcheck.baseline import Baseline, mark
 from driftcheck.diff import compare
-from driftcheck.ignorefile import EMPTY as EMPTY_RULES
-from driftcheck.ignorefile import IgnoreRules
+from driftcheck.ignore import IgnorePolicy, Tally
 from driftcheck.live.records import Fetched, ListScope, LiveSource, NotFound, Outcome, Progress
 from driftcheck.manifest import DesiredDeployment, DesiredState
-from driftcheck.normalize import IgnorePattern
 from driftcheck.result import (
     Coverage,
     DeploymentResult,
@@ -36,23 +34,27 @@ def check(
     source: LiveSource,
     *,
     strict: bool = False,
-    ignore: Iterable[IgnorePattern] = (),
+    policy: IgnorePolicy | None = None,
     progress: Progress | None = None,
     fetch_mode: str = "auto",
     unmanaged: ListScope | None = None,
-    rules: IgnoreRules = EMPTY_RULES,
     baseline: Baseline | None = None,
     fail_on: FailOn = "any",
     version: str = "",
+    live_from: str | None = None,
+    declared: DesiredState | None = None,
 ) -> RunResult:
     """``baseline`` marks each finding new or persisting; ``version`` is the driftcheck
-    version the reports name (passed in, so that nothing here reads package state)."""
+    version the reports name (passed in, so that nothing here reads package state);
+    ``live_from`` names the snapshot the source reads, for the reports' wording;
+    ``declared`` is the whole declared set when ``desired`` is a part of it."""
     started = dt.datetime.now(dt.timezone.utc)
     keys = [d.key for d in desired.deployments]
     collected = source.collect(keys, mode=fetch_mode, scope=unmanaged, progress=progress)
-    patterns = tuple(ignore)
+    everything = (declared or desired).deployments
+    tally = Tally(policy or IgnorePolicy(), desired.deployments, everything)
     results = tuple(
-        judge(deployment, outcome, strict=strict, ignore=patterns, rules=rules)
+        judge(deployment, outcome, strict=strict, tally=tally)
         for deployment, outcome in zip(desired.deployments, collected.outcomes, strict=True)
     )
     found, coverage, listing_error = None, None, None
@@ -80,6 +82,8 @@ def check(
         marks=marks,
         fail_on=fail_on,
         version=version,
+        live_from=live_from,
+        ignores=tally.report(results),
     )
 
 
@@ -128,8 +132,7 @@ def judge(
     outcome: Outcome,
     *,
     strict: bool = False,
-    ignore: tuple[IgnorePattern, ...] = (),
-    rules: IgnoreRules = EMPTY_RULES,
+    tally: Tally | None = None,
 ) -> DeploymentResult:
     """Exactly one status for one declared deployment."""
     if isinstance(outcome, NotFound):
@@ -146,7 +149,9 @@ def judge(
             attempts=outcome.attempts or None,
         )
         return _result(deployment, Status.ERROR, error=error)
-    differences = compare(deployment, live, strict=strict, ignore=ignore, rules=rules)
+    found = compare(deployment, live, strict=strict)
+    tally = tally or Tally(IgnorePolicy(), (deployment,))
+    differences = tally.filter(deployment, found)
     live_name = live.get("name")
     return _result(
         deployment,

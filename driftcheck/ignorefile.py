@@ -2,10 +2,10 @@
 
 Syntax, one rule per line::
 
-    # a comment (only at the start of a line)
+    # a comment line
     mi_123/dep_456   deployment_metadata.last_rollout
-    */*              vendor_configuration.inference_framework_image_tag
-    prod-*/*         deployment_metadata
+    */*   vendor_configuration.inference_framework_image_tag  until=2026-12-31 owner=@ml # why
+    prod-*/*         deployment_metadata."k.dot"
     !prod-*/dep_1    deployment_metadata.owner
 
 - A rule is a *selector* ``MODEL_INSTANCE_ID/DEPLOYMENT_ID``, white space, and a dotted path
@@ -17,33 +17,45 @@ Syntax, one rule per line::
   literal: ``\\/`` is a slash inside the model instance id, ``\\*`` a literal star, ``\\\\`` a
   backslash, ``\\ `` a space, and a leading ``\\#`` or ``\\!`` starts an id with that character.
   After the split, the deployment id may contain further slashes as they are.
+- After the pattern, optionally: ``until=YYYY-MM-DD`` (the rule silences through that UTC
+  day, then nothing), ``owner=NAME``, and ``# reason`` (the rest of the line).
 - ``!`` before a rule negates it: a path it covers is reported again even though an earlier
   rule ignored it. As in gitignore, the last rule that matches a path decides.
 - Blank lines are skipped. Anything else that is not a rule is an error reported as
   ``file:line: message``, all of them at once.
 
-These rules are independent of the manifest's ``ignore`` lists and ``--ignore``: a path that
-any of those ignores stays ignored, and a ``!`` rule here only re-includes what this file's own
-earlier rules ignored.
+These rules take part in the one ignore policy (driftcheck.ignore) with the manifest's
+``ignore`` lists and ``--ignore``: a path that any of those ignores stays ignored, and a ``!``
+rule here only re-includes what earlier ``.driftignore`` rules ignored.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from driftcheck.errors import DriftcheckError
-from driftcheck.normalize import IgnorePattern, PatternError, parse_pattern
-from driftcheck.result import Difference
+from driftcheck.ignore import (
+    Declared,
+    IdGlob,
+    IgnorePolicy,
+    IgnoreRule,
+    Selector,
+    Source,
+    parse_day,
+    unaccountable,
+)
+from driftcheck.paths import PatternError, parse_pattern, split_pattern
 
 DEFAULT_NAME = ".driftignore"
 # Generous for a hand-written file; stops a wrong path (a log, a binary) from being slurped.
 MAX_BYTES = 1024 * 1024
 
-TreePath = tuple[str | int, ...]
 RULE_SYNTAX = "expected 'MODEL_INSTANCE_ID/DEPLOYMENT_ID path.pattern'"
+Rules = tuple[IgnoreRule, ...]
 
 
 class IgnoreFileError(DriftcheckError):
@@ -54,66 +66,48 @@ class IgnoreFileError(DriftcheckError):
         self.problems = list(problems)
 
 
-@dataclass(frozen=True)
-class IdGlob:
-    """One side of a selector: literal text and unescaped ``*`` wildcards."""
+class IgnoreProblems(DriftcheckError):
+    """--require-ignore-reason: ignores without a reason or an until day."""
 
-    text: str  # as written, for messages
-    regex: re.Pattern[str]
+    headline_prefix = "driftcheck: "
 
-    def matches(self, value: str) -> bool:
-        return self.regex.fullmatch(value) is not None
-
-
-@dataclass(frozen=True)
-class IgnoreRule:
-    model_instance_id: IdGlob
-    deployment_id: IdGlob
-    pattern: IgnorePattern
-    negated: bool
-    file: str
-    line: int
-
-    def applies(self, model_instance_id: str, deployment_id: str, path: TreePath) -> bool:
-        return (
-            self.pattern.covers(path)
-            and self.model_instance_id.matches(model_instance_id)
-            and self.deployment_id.matches(deployment_id)
-        )
+    def __init__(self, problems: Sequence[str]) -> None:
+        count = len(problems)
+        plural = "s" if count != 1 else ""
+        super().__init__(f"{count} ignore problem{plural}; nothing was checked", problems)
 
 
 @dataclass(frozen=True)
-class IgnoreRules:
-    rules: tuple[IgnoreRule, ...] = ()
+class IgnoreInputs:
+    """What the command line says about ignores."""
 
-    def is_ignored(self, model_instance_id: str, deployment_id: str, path: TreePath) -> bool:
-        """Whether the last rule that applies to ``path`` ignores it (none applies: no)."""
-        for rule in reversed(self.rules):
-            if rule.applies(model_instance_id, deployment_id, path):
-                return not rule.negated
-        return False
-
-    def filter(
-        self, model_instance_id: str, deployment_id: str, differences: Iterable[Difference]
-    ) -> tuple[Difference, ...]:
-        """The differences these rules do not ignore, in their order."""
-        return tuple(
-            diff
-            for diff in differences
-            if not self.is_ignored(model_instance_id, deployment_id, split_path(diff.path))
-        )
-
-    def __add__(self, other: IgnoreRules) -> IgnoreRules:
-        return IgnoreRules(self.rules + other.rules)
+    patterns: tuple[IgnoreRule, ...] = ()  # --ignore, parsed
+    ignore_file: str | None = None
+    require_reason: bool = False
+    today: dt.date | None = None  # None: the UTC day now
 
 
-EMPTY = IgnoreRules()
+def ignore_files(inputs: IgnoreInputs, manifest_paths: Sequence[str]) -> list[str]:
+    """``--ignore-file``, or the ``.driftignore`` files beside the manifests."""
+    return [inputs.ignore_file] if inputs.ignore_file else default_ignore_files(manifest_paths)
 
 
-def split_path(dotted: str) -> TreePath:
-    """A reported path as segments. Patterns are dotted text too, so a key containing a dot
-    matches exactly the patterns that spell it the same way."""
-    return tuple(dotted.split("."))
+def load_policy(
+    inputs: IgnoreInputs, manifest_paths: Sequence[str], deployments: Sequence[Declared]
+) -> IgnorePolicy:
+    """The run's one policy: ``--ignore``, the ``.driftignore`` files ``check`` reads (also
+    for ``validate``, so an ignore file that would stop the gate fails the offline check), and
+    the manifests' own rules carried by ``deployments``. Raises on every problem found."""
+    policy = IgnorePolicy(
+        options=inputs.patterns,
+        files=parse_ignore_files(ignore_files(inputs, manifest_paths)),
+        today=inputs.today or dt.datetime.now(dt.timezone.utc).date(),
+    )
+    if inputs.require_reason:
+        problems = unaccountable(policy.rules(deployments))
+        if problems:
+            raise IgnoreProblems(problems)
+    return policy
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,9 +131,9 @@ def default_ignore_files(manifest_paths: Iterable[str]) -> list[str]:
     return found
 
 
-def parse_ignore_files(paths: Iterable[str]) -> IgnoreRules:
+def parse_ignore_files(paths: Iterable[str]) -> Rules:
     """All rules of several files, in order; problems of every file reported together."""
-    rules = EMPTY
+    rules: Rules = ()
     problems: list[str] = []
     for path in paths:
         try:
@@ -151,7 +145,7 @@ def parse_ignore_files(paths: Iterable[str]) -> IgnoreRules:
     return rules
 
 
-def parse_ignore_file(path: str) -> IgnoreRules:
+def parse_ignore_file(path: str) -> Rules:
     try:
         with open(path, "rb") as handle:
             raw = handle.read(MAX_BYTES + 1)
@@ -166,7 +160,7 @@ def parse_ignore_file(path: str) -> IgnoreRules:
     return parse_ignore_text(text, path)
 
 
-def parse_ignore_text(text: str, file: str = DEFAULT_NAME) -> IgnoreRules:
+def parse_ignore_text(text: str, file: str = DEFAULT_NAME) -> Rules:
     rules: list[IgnoreRule] = []
     problems: list[str] = []
     # Only \n, \r\n and \r end a line: str.splitlines would also split at characters that
@@ -181,7 +175,7 @@ def parse_ignore_text(text: str, file: str = DEFAULT_NAME) -> IgnoreRules:
             rules.append(rule)
     if problems:
         raise IgnoreFileError(problems)
-    return IgnoreRules(tuple(rules))
+    return tuple(rules)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,24 +196,60 @@ def parse_line(line: str, file: str, number: int) -> IgnoreRule | None:
     if negated and (not body or body[0].isspace()):
         raise _LineError("'!' must be followed directly by a rule (" + RULE_SYNTAX + ")")
     selector, rest = _split_selector(body)
-    pattern_text = rest.strip()
+    pattern_text, extra = split_pattern(rest.strip())
     if not pattern_text:
         raise _LineError(f"no path pattern after the selector: {RULE_SYNTAX}")
-    if any(ch.isspace() for ch in pattern_text):
-        extra = pattern_text.split(None, 1)[1]
-        raise _LineError(
-            f"unexpected text after the path pattern: {extra!r} "
-            "(a comment must start at the beginning of a line)"
-        )
     try:
         pattern = parse_pattern(pattern_text)
     except PatternError as exc:
         raise _LineError(f"invalid path pattern {pattern_text!r}: {exc}") from None
-    mi, dep = selector
-    return IgnoreRule(mi, dep, pattern, negated, file, number)
+    fields = _fields(extra)
+    return IgnoreRule(
+        pattern,
+        Source.FILE,
+        file=file,
+        line=number,
+        selector=selector,
+        negated=negated,
+        reason=fields.get("reason"),
+        owner=fields.get("owner"),
+        until=parse_day(fields["until"]) if "until" in fields else None,
+    )
 
 
-def _split_selector(body: str) -> tuple[tuple[IdGlob, IdGlob], str]:
+def _fields(text: str) -> dict[str, str]:
+    """``until=YYYY-MM-DD``, ``owner=NAME`` and ``# reason`` after the pattern, each at most
+    once; the reason runs to the end of the line."""
+    fields: dict[str, str] = {}
+    rest = text.strip()
+    while rest:
+        if rest.startswith("#"):
+            reason = rest[1:].strip()
+            if reason:
+                fields["reason"] = reason
+            break
+        token, *after = rest.split(None, 1)
+        rest = after[0] if after else ""
+        name, equals, value = token.partition("=")
+        if not equals or name not in ("until", "owner"):
+            raise _LineError(
+                f"unexpected text after the path pattern: {token!r} "
+                "(expected until=YYYY-MM-DD, owner=NAME or '# reason')"
+            )
+        if name in fields:
+            raise _LineError(f"{name}= given twice")
+        if not value:
+            raise _LineError(f"{name}= needs a value")
+        if name == "until":
+            try:
+                parse_day(value)
+            except ValueError as exc:
+                raise _LineError(str(exc)) from None
+        fields[name] = value
+    return fields
+
+
+def _split_selector(body: str) -> tuple[Selector, str]:
     """Read the selector up to the first unescaped white space; return it and the rest."""
     sides: list[list[tuple[str, bool]]] = [[]]  # (character, is a wildcard)
     written = [""]
@@ -252,8 +282,8 @@ def _split_selector(body: str) -> tuple[tuple[IdGlob, IdGlob], str]:
         raise _LineError("empty model instance id before '/' (use '*' for any)")
     if not sides[1]:
         raise _LineError("empty deployment id after '/' (use '*' for any)")
-    globs = (_glob(sides[0], written[0]), _glob(sides[1], written[1]))
-    return globs, body[index:]
+    selector = Selector(_glob(sides[0], written[0]), _glob(sides[1], written[1]))
+    return selector, body[index:]
 
 
 def _glob(parts: list[tuple[str, bool]], written: str) -> IdGlob:

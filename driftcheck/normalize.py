@@ -2,8 +2,6 @@
 
 - Kubernetes quantities compare by exact value (``8Gi`` = ``8192Mi`` = ``8589934592``).
 - Numbers compare by value (``4`` = ``4.0``); booleans are never numbers (``true`` != ``1``).
-- Ignore patterns are dotted paths where ``*`` matches one segment and a pattern covers
-  everything below it.
 """
 
 from __future__ import annotations
@@ -104,43 +102,3 @@ def same(a: Any, b: Any) -> bool:
     if isinstance(a, str) and not isinstance(b, str):
         return False
     return bool(a == b)
-
-
-# ---------------------------------------------------------------------------------------------
-# Ignore patterns
-
-
-class PatternError(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class IgnorePattern:
-    text: str
-    segments: tuple[str, ...]
-
-    def covers(self, path: tuple[str | int, ...]) -> bool:
-        if len(path) < len(self.segments):
-            return False
-        return all(
-            want == "*" or want == str(part)
-            for want, part in zip(self.segments, path, strict=False)
-        )
-
-
-def parse_pattern(text: str) -> IgnorePattern:
-    if not text or text.strip() != text:
-        raise PatternError("must be a non-empty dotted path without surrounding spaces")
-    segments = tuple(text.split("."))
-    for segment in segments:
-        if not segment:
-            raise PatternError("empty segment (two dots in a row, or a leading/trailing dot)")
-        if "*" in segment and segment != "*":
-            raise PatternError(f"'*' must be a whole segment, not part of {segment!r}")
-        if any(ch.isspace() for ch in segment):
-            raise PatternError(f"segment {segment!r} contains white space")
-    return IgnorePattern(text, segments)
-
-
-def is_ignored(path: tuple[str | int, ...], patterns: tuple[IgnorePattern, ...]) -> bool:
-    return any(pattern.covers(path) for pattern in patterns)

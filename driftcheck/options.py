@@ -6,6 +6,8 @@ before any manifest is read or any request is made.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -15,12 +17,26 @@ from driftcheck.reporters import FORMATS
 
 if TYPE_CHECKING:
     from driftcheck.app import ApiKey
+    from driftcheck.ignore import IgnoreRule
+    from driftcheck.ignorefile import IgnoreInputs
     from driftcheck.live.records import ListScope
     from driftcheck.live.settings import HttpSettings
-    from driftcheck.normalize import IgnorePattern
     from driftcheck.output import ReportTarget
 
 F = TypeVar("F", bound=Callable[..., int])
+
+
+class FiniteFloat(click.FloatRange):
+    """A float range that also refuses ``nan`` and ``inf``: every comparison with nan is
+    false, so a plain range lets it through, and neither is a number of seconds."""
+
+    name = "finite float"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
 
 
 def http_options(func: F) -> F:
@@ -46,10 +62,10 @@ def http_options(func: F) -> F:
         ),
         click.option(
             "--timeout",
-            type=click.FloatRange(min=0, min_open=True),
+            type=FiniteFloat(min=0, min_open=True),
             default=30.0,
             show_default=True,
-            help="Seconds per request.",
+            help="Seconds per request attempt, connect to last body byte.",
         ),
         click.option(
             "--retries",
@@ -67,7 +83,7 @@ def http_options(func: F) -> F:
         ),
         click.option(
             "--backoff",
-            type=click.FloatRange(min=0),
+            type=FiniteFloat(min=0),
             default=0.5,
             show_default=True,
             help="First retry delay in seconds (doubles, with jitter, up to 8 s).",
@@ -89,6 +105,12 @@ def http_options(func: F) -> F:
             "--allow-insecure-http",
             is_flag=True,
             help="Allow plain http:// to a host other than loopback (sends the key unencrypted).",
+        ),
+        click.option(
+            "--max-rps",
+            type=click.IntRange(min=1),
+            default=None,
+            help="At most N requests start in any one-second window (all workers).",
         ),
     ]
     for option in reversed(options):
@@ -113,26 +135,91 @@ def http_settings(kwargs: dict[str, Any], api_key_env: str) -> tuple[HttpSetting
         ca_bundle=kwargs.pop("ca_bundle"),
         allow_insecure_http=kwargs.pop("allow_insecure_http"),
         page_size=kwargs.pop("page_size"),
+        max_rps=kwargs.pop("max_rps"),
     )
     return settings, key
 
 
-def parse_ignores(patterns: Sequence[str]) -> tuple[IgnorePattern, ...]:
-    from driftcheck.normalize import PatternError, parse_pattern
+def parse_ignores(patterns: Sequence[str]) -> tuple[IgnoreRule, ...]:
+    """``--ignore`` patterns as rules of the ignore policy (no file, no line)."""
+    from driftcheck.ignore import IgnoreRule, Source
+    from driftcheck.paths import PatternError, parse_pattern
 
     parsed = []
     for text in patterns:
         try:
-            parsed.append(parse_pattern(text))
+            parsed.append(IgnoreRule(parse_pattern(text), Source.OPTION))
         except PatternError as exc:
             raise click.BadParameter(f"{text!r}: {exc}", param_hint="'--ignore'") from None
     return tuple(parsed)
 
 
-def parse_report_targets(values: Sequence[str]) -> tuple[ReportTarget, ...]:
-    from driftcheck.output import ReportTarget, unwritable
+def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    from driftcheck.ignore import parse_day
 
-    targets = []
+    try:
+        return parse_day(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def ignore_file_options(func: F) -> F:
+    """``--ignore-file``, ``--require-ignore-reason`` and the hidden ``--today``: what every
+    command that reads ignores (check, validate, ignores) shares."""
+    options = [
+        click.option(
+            "--ignore-file",
+            type=click.Path(dir_okay=False),
+            default=None,
+            metavar="PATH",
+            help="gitignore-style 'mi/dep path.pattern' lines (default: .driftignore beside "
+            "the manifests, when present).",
+        ),
+        click.option(
+            "--require-ignore-reason",
+            is_flag=True,
+            help="Every ignore must give a reason and an until date (a validation error "
+            "otherwise).",
+        ),
+        # For tests and rehearsals only: the UTC day ignore dates are judged against.
+        click.option(
+            "--today",
+            envvar="DRIFTCHECK_TODAY",
+            default=None,
+            hidden=True,
+            callback=_day,
+            metavar="YYYY-MM-DD",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def ignore_inputs(kwargs: dict[str, Any], ignores: Sequence[str] = ()) -> IgnoreInputs:
+    """Take the options of :func:`ignore_file_options` (and ``--ignore``) out of ``kwargs``."""
+    from driftcheck.ignorefile import IgnoreInputs
+
+    require = kwargs.pop("require_ignore_reason")
+    if require and ignores:
+        raise click.UsageError(
+            "--ignore cannot give a reason or an until date, and --require-ignore-reason "
+            "asks for both: write the ignore into the manifest or .driftignore instead"
+        )
+    return IgnoreInputs(
+        patterns=parse_ignores(ignores),
+        ignore_file=kwargs.pop("ignore_file"),
+        require_reason=require,
+        today=kwargs.pop("today"),
+    )
+
+
+def parse_report_targets(values: Sequence[str]) -> tuple[ReportTarget, ...]:
+    from driftcheck.output import ReportTarget, same_file, unwritable
+
+    targets: list[ReportTarget] = []
     for value in values:
         fmt, sep, path = value.partition("=")
         if not sep or not path:
@@ -144,9 +231,20 @@ def parse_report_targets(values: Sequence[str]) -> tuple[ReportTarget, ...]:
                 f"{value!r}: unknown format {fmt!r} (choose from {', '.join(FORMATS)})",
                 param_hint="'--report'",
             )
+        if path == "-":
+            raise click.BadParameter(
+                f"{value!r}: standard output takes --format; give --report a file",
+                param_hint="'--report'",
+            )
         problem = unwritable(path)
         if problem:
             raise click.BadParameter(f"{value!r}: {problem}", param_hint="'--report'")
+        earlier = next((t for t in targets if same_file(t.path, path)), None)
+        if earlier is not None:
+            raise click.BadParameter(
+                f"{value!r}: {earlier.format}={earlier.path} already writes that file",
+                param_hint="'--report'",
+            )
         targets.append(ReportTarget(fmt, path))
     return tuple(targets)
 

@@ -1,10 +1,23 @@
-"""Where reports go: ``--report FORMAT=PATH`` targets, report files and the job summary."""
+"""Where reports go: ``--report FORMAT=PATH`` targets, report files, stdout, the job summary.
+
+A file a user had is never destroyed by a failed run: every file is written to a temporary file
+in the same directory and renamed over the target only when it is complete.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import stat
+import sys
+import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+import click
+
+from driftcheck.errors import DriftcheckError
 from driftcheck.result import RunResult
 
 
@@ -26,9 +39,81 @@ def unwritable(path: str) -> str | None:
     return None if os.access(parent, os.W_OK) else f"directory {parent} is not writable"
 
 
-def write_text(path: str, text: str) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(text)
+def same_file(a: str, b: str) -> bool:
+    """Whether two spellings name one file (``./r.json`` and ``r.json``, a symlink, a hard
+    link)."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist yet: different files
+        return False
+
+
+def clashing_input(path: str, inputs: Iterable[str]) -> str | None:
+    """The first of ``inputs`` (manifests, ignore files, a snapshot) that ``path`` would
+    overwrite, or None."""
+    return next((name for name in inputs if same_file(path, name)), None)
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all; the old file stays until the new one
+    is complete. A symlink is followed (the link stays), and the file keeps its permissions.
+    A device or pipe (``/dev/stderr``) cannot be replaced and is written directly."""
+    target = os.path.realpath(path)
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        with open(target, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        return
+    directory, name = os.path.split(target)
+    fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, stat.S_IMODE(mode) if mode is not None else _default_mode())
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _default_mode() -> int:
+    """What ``open(path, "w")`` would have given a new file (mkstemp makes it 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def write_stdout(text: str) -> None:
+    """Write to stdout; a full disk or closed stream is one clear error, not a traceback."""
+    try:
+        click.echo(text, nl=False)  # flushes, so a full disk shows here and not at exit
+    except BrokenPipeError:
+        raise  # the reader went away (``| head``): the CLI exits 1 quietly
+    except OSError as exc:
+        _discard_stdout()
+        raise DriftcheckError(f"cannot write to standard output: {exc.strerror or exc}") from None
+
+
+def _discard_stdout() -> None:
+    """Point fd 1 at /dev/null so that the interpreter's final flush of what is still
+    buffered cannot fail a second time (it would print "Exception ignored ...")."""
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return  # not a real file (tests capture stdout in memory)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 def append_step_summary(path: str, result: RunResult) -> None:

@@ -25,6 +25,13 @@ class DiffKind(str, Enum):
     EXTRA_LIVE = "extra_live"  # live has it, the manifest leaves it out (--strict)
 
 
+class Origin(str, Enum):
+    """With ``--changed-since``: whether a finding comes from the change under review."""
+
+    THIS_CHANGE = "this_change"  # the change moves desired away from what live has
+    PRE_EXISTING = "pre_existing"  # live already differed from the desired state at REF
+
+
 class ErrorKind(str, Enum):
     AUTH = "auth"
     NOT_PERMITTED = "not_permitted"
@@ -50,13 +57,25 @@ class SourceLocation:
 
 @dataclass(frozen=True)
 class Difference:
-    """One reported difference. ``desired``/``live`` are raw values, before normalization."""
+    """One reported difference. ``desired``/``live`` are raw values, before normalization.
+
+    ``path`` is the dotted display spelling; ``segments`` the same path as keys and list
+    indices, which stays unambiguous when a key contains a dot (filled from ``path`` when a
+    record is built without it). ``note`` says why it is reported although an ignore named it.
+    """
 
     path: str
     kind: DiffKind
     desired: Any
     live: Any
     line: int
+    origin: Origin | None = None  # only with --changed-since
+    segments: tuple[str | int, ...] = ()
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.segments:
+            object.__setattr__(self, "segments", tuple(self.path.split(".")))
 
 
 @dataclass(frozen=True)
@@ -77,6 +96,8 @@ class DeploymentResult:
     differences: tuple[Difference, ...] = ()
     error: ErrorInfo | None = None
     declared_vendor: str | None = None  # lets a remediation preview name the vendor
+    checks: int | None = None  # only with --wait: how many times it was fetched
+    origin: Origin | None = None  # only with --changed-since, for a missing deployment
 
     @property
     def key(self) -> str:
@@ -108,6 +129,35 @@ class UnmanagedDeployment:
 
 
 @dataclass(frozen=True)
+class RemovedDeployment:
+    """Declared at the ``--changed-since`` REF, no longer declared: what live still has."""
+
+    model_instance_id: str
+    deployment_id: str
+    name: str | None
+    live_status: str | None  # the API's status; None when it could not be read
+    found: bool = True  # False: the API answered 404
+    error: ErrorInfo | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.model_instance_id}/{self.deployment_id}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.key})" if self.name else self.key
+
+
+@dataclass(frozen=True)
+class ChangeScope:
+    """What ``--changed-since REF`` selected."""
+
+    ref: str
+    unchanged: int  # declared deployments whose declaration did not change (not checked)
+    checked_all: bool = False  # --all: the unchanged ones were checked too
+
+
+@dataclass(frozen=True)
 class Coverage:
     """How much of the live set the manifests declare."""
 
@@ -119,6 +169,32 @@ class Coverage:
         if self.live == 0:
             return 100.0
         return round(100.0 * self.declared_live / self.live, 1)
+
+
+class IgnoreStatus(str, Enum):
+    ACTIVE = "active"
+    EXPIRING = "expiring"  # until is at most 14 days away
+    EXPIRED = "expired"  # until is over: silences nothing
+    UNUSED = "unused"  # silenced nothing although all it could apply to was compared
+
+
+@dataclass(frozen=True)
+class IgnoreReport:
+    """One ignore rule after a run: where it was written and what it did."""
+
+    pattern: str
+    file: str | None  # None: --ignore
+    line: int | None
+    reason: str | None
+    owner: str | None
+    until: dt.date | None
+    status: IgnoreStatus
+    silenced: int
+    scope: str = ""  # which deployments it may apply to, in words
+
+    @property
+    def where(self) -> str:
+        return "--ignore" if self.file is None else f"{self.file}:{self.line}"
 
 
 @dataclass(frozen=True)
@@ -144,7 +220,13 @@ class RunResult:
     # Only with --baseline: each finding marked new or persisting, and what was resolved.
     marks: Marks | None = None
     fail_on: FailOn = "any"  # "new": drift exits 2 only when something is new since the baseline
+    live_from: str | None = None  # the snapshot read instead of the API (--live-from)
     version: str = ""  # the driftcheck version that made the run, for the reports to name
+    ignores: tuple[IgnoreReport, ...] = ()  # every ignore rule of the run, with its status
+    waited_s: float | None = None  # only with --wait
+    # only with --changed-since
+    changed_since: ChangeScope | None = None
+    removed: tuple[RemovedDeployment, ...] | None = None
 
     @property
     def looked_for_unmanaged(self) -> bool:

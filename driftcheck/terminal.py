@@ -7,7 +7,8 @@ from typing import IO
 
 
 def use_color(no_color: bool, stream: IO[str], environ: Mapping[str, str]) -> bool:
-    if no_color or "NO_COLOR" in environ:
+    # https://no-color.org: only a non-empty NO_COLOR turns colour off
+    if no_color or environ.get("NO_COLOR"):
         return False
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
+import gzip
 import ipaddress
 import itertools
 import json
@@ -35,6 +36,7 @@ import struct
 import sys
 import threading
 import time
+import zlib
 from collections import deque
 from collections.abc import Iterable
 from contextlib import suppress
@@ -50,7 +52,9 @@ __all__ = [
     "Emulator",
     "RecordedRequest",
     "Reply",
+    "deflate_bomb",
     "generate_deployments",
+    "gzip_bomb",
     "launch_config",
     "llmengine_config",
     "main",
@@ -80,6 +84,14 @@ class Reply:
     reset: bool = False
     truncate: bool = False
     content_type: str = "application/json"
+    # Misbehaviours (issue #16):
+    # compress the payload with this Content-Encoding ("gzip", "deflate", "gzip, gzip");
+    # a bytes body is sent as given, so a test can hand over a ready-made compression bomb
+    encoding: str | None = None
+    # send the response one byte every `trickle` seconds
+    trickle: float = 0.0
+    # read the request, then close the connection in order (FIN) without a byte of response
+    drop: bool = False
 
 
 @dataclass
@@ -275,6 +287,8 @@ class Emulator:
         account_ids: Iterable[str] | None = None,
         record: bool = True,
         ssl_context: ssl.SSLContext | None = None,
+        close_after: int | None = None,
+        echo_key: bool = False,
     ) -> None:
         _require_loopback(host)
         # with a server TLS context the emulator speaks https (tests of --ca-bundle and TLS)
@@ -285,6 +299,10 @@ class Emulator:
         self.api_key = api_key
         self.account_ids = frozenset(account_ids) if account_ids is not None else None
         self.record = record
+        # close each connection (FIN, unannounced: it said keep-alive) after this many responses
+        self.close_after = close_after
+        # error bodies (401, 403, 404) quote the x-api-key they received, as careless servers do
+        self.echo_key = echo_key
         self.url = ""
         self.requests: list[RecordedRequest] = []
         # Every request dispatched (answered, scripted or reset), counted even when record=False.
@@ -295,6 +313,9 @@ class Emulator:
         self._by_key: dict[tuple[str, str], _Entry] = {}
         self._by_mi: dict[str, dict[str, _Entry]] = {}
         self._scripts: dict[Route, deque[Reply]] = {}
+        self._unlisted: set[tuple[str, str]] = set()
+        # rollout sequences: each GET of the route takes the next step; the last step repeats
+        self._rollouts: dict[Route, list[Any]] = {}
         self._connection_ids = itertools.count(1)
         self._connections: dict[asyncio.StreamWriter, asyncio.Task[Any]] = {}
         self._thread: threading.Thread | None = None
@@ -398,6 +419,50 @@ class Emulator:
         )
         self._enqueue(key, replies)
 
+    def rollout(
+        self,
+        model_instance_id: str,
+        deployment_id: str,
+        *steps: dict[str, Any] | Reply | str | int | list[Any],
+    ) -> None:
+        """A deployment whose responses change over time, one step per GET, the last repeating.
+
+        Each step is one response: a dict is a deployment body answered with 200
+        (``make_deployment(..., status="DEPLOYING")``); a str is the stored deployment with its
+        ``status`` set to it (``"DEPLOYING", "READY"``); an int is that HTTP status with a
+        ``{"detail": ...}`` body (``404, "READY"``: created during the rollout); a
+        :class:`Reply` is answered as scripted. Steps may also be given as one list. Scripted
+        replies (:meth:`script`) still come first. Tests of ``--wait`` advance a rollout by
+        requests, so they never sleep or depend on timing.
+        """
+        if len(steps) == 1 and isinstance(steps[0], list):
+            steps = tuple(steps[0])
+        if not steps:
+            raise ValueError("rollout() needs at least one step")
+        with self._lock:
+            self._rollouts[("deployment", model_instance_id, deployment_id)] = list(steps)
+
+    def _next_rollout_step(self, key: Route) -> Reply | None:
+        with self._lock:
+            steps = self._rollouts.get(key)
+            if not steps:
+                return None
+            step = steps.pop(0) if len(steps) > 1 else steps[0]
+            entry = self._by_key.get((key[1], key[2]))
+        if isinstance(step, Reply):
+            return step
+        if isinstance(step, bool) or not isinstance(step, (dict, str, int)):
+            raise TypeError(f"unknown rollout step {step!r}")
+        if isinstance(step, int):
+            return Reply(status=step, body={"detail": _REASONS.get(step, "Error")})
+        if isinstance(step, str):
+            if entry is None:
+                raise ValueError(f"rollout status step {step!r} needs a stored deployment (put)")
+            body = json.loads(entry.raw)
+            body["status"] = step
+            return Reply(body=body)
+        return Reply(body=step)
+
     def _enqueue(self, key: Route, replies: tuple[Reply, ...]) -> None:
         with self._lock:
             self._scripts.setdefault(key, deque()).extend(replies)
@@ -418,6 +483,17 @@ class Emulator:
         route = ("deployment", model_instance_id, deployment_id)
         with self._lock:
             return [r for r in self.requests if r.route == route]
+
+    def start_times(self) -> list[float]:
+        """When each recorded request's head arrived (``time.monotonic()``), in order."""
+        with self._lock:
+            return sorted(r.time for r in self.requests)
+
+    def unlist(self, model_instance_id: str, deployment_id: str) -> None:
+        """Leave a stored deployment out of every list page (its GET still answers): an
+        inconsistent listing."""
+        with self._lock:
+            self._unlisted.add((model_instance_id, deployment_id))
 
     def clear_requests(self) -> None:
         with self._lock:
@@ -471,9 +547,12 @@ class Emulator:
         assert task is not None
         self._connections[writer] = task
         connection_id = next(self._connection_ids)
+        served = 0
         try:
             while await self._serve_one(reader, writer, connection_id):
-                pass
+                served += 1
+                if self.close_after is not None and served >= self.close_after:
+                    break  # an idle keep-alive connection the server closes
         except (OSError, asyncio.IncompleteReadError):
             pass  # the client went away; nothing to answer
         except asyncio.CancelledError:
@@ -544,6 +623,8 @@ class Emulator:
             key = _script_key(route, query)
             if key is not None:
                 reply = self._pop_script(key)
+                if reply is None:
+                    reply = self._next_rollout_step(key)
 
         delay = self.latency + (reply.delay if reply is not None else 0.0)
         if delay > 0:
@@ -557,10 +638,22 @@ class Emulator:
         if reply.reset:
             _reset(writer)
             return False
+        if reply.drop:
+            return False  # _handle closes the connection in order
         status, payload = reply.status, _encode_body(reply.body)
         if reply.body is None and reply.status == 200 and route is not None:
             status, payload = self._stored(route, query)
-        data = _response(status, payload, keep_alive, reply.content_type, reply.headers)
+        extra = dict(reply.headers)
+        if reply.encoding is not None:
+            if not isinstance(reply.body, bytes):
+                payload = _compress(payload, reply.encoding)
+            extra.setdefault("content-encoding", reply.encoding)
+        data = _response(status, payload, keep_alive, reply.content_type, extra)
+        if reply.trickle > 0:
+            for index in range(len(data)):
+                await _send(writer, data[index : index + 1])
+                await asyncio.sleep(reply.trickle)
+            return False
         if reply.truncate:
             # The head still announces the full length; the client must notice what is missing.
             missing = 0 if status in _NO_BODY_STATUSES else (len(payload) + 1) // 2
@@ -572,24 +665,27 @@ class Emulator:
     def _answer(
         self, method: str, route: Route | None, query: dict[str, str], headers: dict[str, str]
     ) -> tuple[int, bytes, dict[str, str]]:
+        echo = f" (x-api-key: {headers.get('x-api-key')})" if self.echo_key else ""
         if self.api_key is not None and headers.get("x-api-key") != self.api_key:
-            return 401, _detail("Unauthorized"), {}
+            return 401, _detail("Unauthorized" + echo), {}
         if self.account_ids is not None:
             account = headers.get("x-selected-account-id")
             if account is not None and account not in self.account_ids:
-                return 403, _detail("Forbidden"), {}
+                return 403, _detail("Forbidden" + echo), {}
         if route is None:
-            return 404, _NOT_FOUND, {}
+            return 404, _detail("Not Found" + echo), {}
         if method != "GET":
             return 405, _detail("Method Not Allowed"), {"allow": "GET"}
-        status, payload = self._stored(route, query)
+        status, payload = self._stored(route, query, echo)
         return status, payload, {}
 
-    def _stored(self, route: Route, query: dict[str, str]) -> tuple[int, bytes]:
+    def _stored(self, route: Route, query: dict[str, str], echo: str = "") -> tuple[int, bytes]:
         if route[0] == "deployment":
             with self._lock:
                 entry = self._by_key.get((route[1], route[2]))
-            return (200, entry.raw) if entry is not None else (404, _NOT_FOUND)
+            if entry is not None:
+                return 200, entry.raw
+            return 404, _detail(f"Not Found{echo}") if echo else _NOT_FOUND
 
         page = _int_param(query, "page", 1, 1, None)
         limit = _int_param(query, "limit", DEFAULT_LIST_LIMIT, 1, MAX_LIST_LIMIT)
@@ -599,9 +695,12 @@ class Emulator:
         assert isinstance(page, int) and isinstance(limit, int)
         with self._lock:
             if route[0] == "list_all":
-                entries = list(self._by_key.values())
+                entries = [e for k, e in self._by_key.items() if k not in self._unlisted]
             else:
-                entries = list(self._by_mi.get(route[1], {}).values())
+                per_model = self._by_mi.get(route[1], {})
+                entries = [
+                    e for dep, e in per_model.items() if (route[1], dep) not in self._unlisted
+                ]
         account = query.get("account_id")
         if account is not None:
             entries = [e for e in entries if e.account_id == account]
@@ -706,6 +805,36 @@ def _encode_body(body: Any) -> bytes:
     if isinstance(body, str):
         return body.encode()
     return _json(body)
+
+
+def _compress(payload: bytes, encoding: str) -> bytes:
+    """``payload`` with each listed content-coding applied in order."""
+    for name in (token.strip().lower() for token in encoding.split(",")):
+        if name in ("gzip", "x-gzip"):
+            payload = gzip.compress(payload)
+        elif name == "deflate":
+            payload = zlib.compress(payload)
+        elif name != "identity":
+            raise ValueError(f"the emulator cannot encode {name!r}")
+    return payload
+
+
+def gzip_bomb(size: int, member: int = 1 << 20) -> bytes:
+    """A gzip body (several members) that inflates to ``size`` zero bytes: ~1 KB per MiB."""
+    one = gzip.compress(bytes(member), compresslevel=9)
+    count, rest = divmod(size, member)
+    return one * count + (gzip.compress(bytes(rest), compresslevel=9) if rest else b"")
+
+
+def deflate_bomb(size: int) -> bytes:
+    """A zlib-wrapped deflate body that inflates to ``size`` zero bytes."""
+    compressor = zlib.compressobj(9)
+    chunk = bytes(1 << 20)
+    parts = []
+    for start in range(0, size, len(chunk)):
+        parts.append(compressor.compress(chunk[: size - start]))
+    parts.append(compressor.flush())
+    return b"".join(parts)
 
 
 async def _send(writer: asyncio.StreamWriter, data: bytes) -> None:

@@ -1,8 +1,10 @@
-"""Reading response bodies: JSON with shared key strings, and the API's error detail."""
+"""Reading response bodies: strict JSON with shared key strings, and the API's error detail."""
 
 from __future__ import annotations
 
 import json
+import math
+import re
 import sys
 from typing import Any
 
@@ -10,16 +12,13 @@ from driftcheck.live.records import Failed, Fetched, Outcome
 from driftcheck.result import ErrorInfo, ErrorKind
 
 
+class JsonProblem(ValueError):
+    """Why a body is not JSON driftcheck can compare, in words for a report."""
+
+
 def reason(exc: Exception) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text[:200]
-
-
-def json_or_none(response: Any) -> Any:
-    try:
-        return json.loads(response.content)
-    except (ValueError, RecursionError):
-        return None
 
 
 def _intern_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -28,15 +27,54 @@ def _intern_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return {sys.intern(key): value for key, value in pairs}
 
 
-def parse_body(response: Any, attempts: int) -> Outcome:
+def _finite(text: str) -> float:
+    # 1e400 reads as infinity: a number no API sends and no comparison could trust
+    value = float(text)
+    if not math.isfinite(value):
+        raise JsonProblem(f"the number {text[:40]} is out of range")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise JsonProblem(f"{name} is not a JSON value")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON (RFC 8259: no NaN or Infinity); :class:`JsonProblem` says why not."""
     try:
-        body = json.loads(response.content, object_pairs_hook=_intern_keys)
-    except (ValueError, RecursionError):  # not JSON, or nested past what Python can parse
-        kind = response.headers.get("content-type", "unknown content type").split(";")[0]
+        return json.loads(
+            raw,
+            object_pairs_hook=_intern_keys,
+            parse_float=_finite,
+            parse_constant=_no_constant,
+        )
+    except JsonProblem:
+        raise
+    except RecursionError:
+        raise JsonProblem("JSON nested deeper than driftcheck can read") from None
+    except ValueError as exc:
+        limit = re.search(r"Exceeds the limit \((\d+) digits\)", str(exc))
+        if limit:  # Python's int_max_str_digits, a guard against quadratic parsing
+            raise JsonProblem(f"an integer longer than {limit.group(1)} digits") from None
+        raise JsonProblem("not JSON") from None
+
+
+def json_or_none(raw: bytes) -> Any:
+    try:
+        return parse_json(raw)
+    except JsonProblem:
+        return None
+
+
+def parse_body(raw: bytes, content_type: str, attempts: int) -> Outcome:
+    try:
+        body = parse_json(raw)
+    except JsonProblem as exc:
+        kind = content_type.split(";")[0].strip() or "no content type"
         return Failed(
             ErrorInfo(
                 ErrorKind.INVALID_RESPONSE,
-                f"HTTP 200 body is not JSON ({kind})",
+                f"HTTP 200 body cannot be read: {exc} ({kind})",
                 http_status=200,
                 attempts=attempts,
             )
@@ -44,8 +82,16 @@ def parse_body(response: Any, attempts: int) -> Outcome:
     return Fetched(body, 200, attempts)
 
 
-def detail(response: Any) -> str:
-    body = json_or_none(response)
+def describe(raw: bytes, content_type: str) -> str:
+    """What a body that is not the API's JSON looks like, for a message."""
+    if not raw:
+        return "an empty body"
+    kind = content_type.split(";")[0].strip() or "no content type"
+    return f"a {kind} body"
+
+
+def detail(raw: bytes) -> str:
+    body = json_or_none(raw)
     found = body.get("detail") if isinstance(body, dict) else None
     if isinstance(found, str) and found:
         return f": {found[:200]}"

@@ -4,9 +4,11 @@ items are found again by (model instance, deployment)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
-from driftcheck.live.records import Key
+from driftcheck.live.records import Fetched, Key, Listing, Outcome
+from driftcheck.result import ErrorInfo, ErrorKind
 
 # --fetch auto reads list pages instead of GETs from this many declared deployments on (and
 # only when the pages take fewer requests).
@@ -64,3 +66,20 @@ def page_problem(body: Any, page: int, total: int | None, seen: int) -> str | No
     if not items and seen < count:
         return f"empty page before all {count} items were listed"
     return None
+
+
+def agree(listing: Listing, keys: Sequence[Key], outcomes: Sequence[Outcome]) -> Listing:
+    """``listing``, or the same listing failed when it omits a deployment of its scope that
+    the same run fetched: a wrong --account-id (or a broken list endpoint) must never read as
+    "every live deployment is managed"."""
+    wanted = listing.scope.model_instance_ids
+    listed = index_items(listing.items, wanted)
+    for key, outcome in zip(keys, outcomes, strict=True):
+        in_scope = wanted is None or key[0] in wanted
+        if in_scope and isinstance(outcome, Fetched) and key not in listed:
+            message = (
+                f"the listing omits {key[0]}/{key[1]}, which this run fetched "
+                "(a wrong --account-id, or a list endpoint that misses deployments?)"
+            )
+            return replace(listing, error=ErrorInfo(ErrorKind.INVALID_RESPONSE, message))
+    return listing

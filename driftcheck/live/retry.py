@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import math
 import time
 from collections.abc import Mapping
 
@@ -24,9 +25,11 @@ def retry_after(headers: Mapping[str, str], cap: float, now: float | None = None
     raw_ms = headers.get("retry-after-ms")
     if raw_ms is not None:
         try:
-            return min(max(float(raw_ms) / 1000.0, 0.0), cap)
+            millis = float(raw_ms)
         except ValueError:
-            pass
+            millis = math.nan
+        if math.isfinite(millis):
+            return min(max(millis / 1000.0, 0.0), cap)
     raw = headers.get("retry-after")
     if raw is None:
         return None
@@ -38,7 +41,7 @@ def retry_after(headers: Mapping[str, str], cap: float, now: float | None = None
         except (TypeError, ValueError):
             return None
         seconds = when.timestamp() - (time.time() if now is None else now)
-    if seconds != seconds:  # NaN
+    if not math.isfinite(seconds):  # NaN, or 1e400: a wait nobody means, not the cap
         return None
     return min(max(seconds, 0.0), cap)
 

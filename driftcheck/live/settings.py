@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -25,6 +26,9 @@ class HttpSettings:
     ca_bundle: str | None = None
     allow_insecure_http: bool = False
     page_size: int = 10_000  # list endpoints allow at most 10,000 items a page
+    max_rps: int | None = None  # request starts in any one-second window, all workers
+    # further secrets of the run (notification URLs): redacted like the key
+    secrets: tuple[str, ...] = field(default=(), repr=False)
 
 
 def is_loopback(host: str) -> bool:
@@ -79,5 +83,9 @@ def check_settings(settings: HttpSettings) -> None:
         raise SourceError("--concurrency must be at least 1")
     if settings.retries < 0:
         raise SourceError("--retries must be 0 or more")
-    if settings.timeout <= 0:
-        raise SourceError("--timeout must be more than 0 seconds")
+    if not math.isfinite(settings.timeout) or settings.timeout <= 0:
+        raise SourceError("--timeout must be a finite number of seconds, more than 0")
+    if not math.isfinite(settings.backoff) or settings.backoff < 0:
+        raise SourceError("--backoff must be a finite number of seconds, 0 or more")
+    if settings.max_rps is not None and settings.max_rps < 1:
+        raise SourceError("--max-rps must be at least 1")

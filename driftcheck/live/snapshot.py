@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
+from driftcheck.live.bodies import JsonProblem, parse_json
 from driftcheck.live.records import (
     Collected,
     Failed,
@@ -96,8 +96,9 @@ def _read_snapshot(path: str) -> tuple[dict[Key, tuple[int, Any]], bool]:
     if len(raw) > MAX_SNAPSHOT_BYTES:
         raise SourceError(f"{path}: snapshot is larger than {MAX_SNAPSHOT_BYTES} bytes")
     try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError) as exc:
+        # as strict as a live body: a NaN must not compare, or print, like a number
+        data = parse_json(raw)
+    except JsonProblem as exc:
         raise SourceError(f"{path}: not a JSON snapshot: {exc}") from None
     if not isinstance(data, dict):
         raise SourceError(f"{path}: a snapshot must be a JSON object")

@@ -8,7 +8,7 @@ from typing import Any
 
 from driftcheck import spec
 from driftcheck.errors import DriftcheckError, Problem
-from driftcheck.normalize import IgnorePattern
+from driftcheck.ignore import IgnoreRule
 
 
 class ManifestError(DriftcheckError):
@@ -36,7 +36,7 @@ class DesiredDeployment:
     file: str
     line: int
     lines: dict[tuple[str | int, ...], int]
-    ignore: tuple[IgnorePattern, ...] = ()
+    ignore: tuple[IgnoreRule, ...] = ()  # the manifest's own: top-level, then this deployment's
     column: int = 1
 
     @property

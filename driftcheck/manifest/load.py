@@ -11,12 +11,12 @@ from pydantic import ValidationError
 
 from driftcheck import spec
 from driftcheck.errors import Problem
+from driftcheck.ignore import IgnoreRule, Source, rule_from_entry
 from driftcheck.manifest import yaml
 from driftcheck.manifest.desired import DesiredDeployment, DesiredState, ManifestError
 from driftcheck.manifest.messages import describe, dotted, explain
 from driftcheck.manifest.models import UNMANAGED_IGNORE, ManifestModel
 from driftcheck.manifest.yaml import Document, ScalarMemo, YamlError
-from driftcheck.normalize import IgnorePattern, PatternError, parse_pattern
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 
@@ -117,12 +117,16 @@ def _validate(
         for error in exc.errors():
             if error["loc"] and str(error["loc"][-1]).endswith("[key]"):
                 continue  # non-string map keys: _map_keys reports them, at every depth
+            if _inside_ignore(tuple(error["loc"])):
+                continue  # each ignore item: _ignores reports it in plain words
             path, message = explain(error, data)
             if (path, message) not in explained:  # a union reports once per member
                 explained.add((path, message))
                 problems.append(problem(path, message))
 
-    top_ignore = _patterns(data.get("ignore"), ("ignore",), problem, problems)
+    top_ignore = _ignores(
+        data.get("ignore"), document, name, ("ignore",), Source.MANIFEST, problems
+    )
     deployments: list[DesiredDeployment] = []
     items = data.get("deployments")
     if not isinstance(items, list):
@@ -136,7 +140,9 @@ def _validate(
         if not isinstance(item, dict):
             continue
         base = ("deployments", index)
-        own = _patterns(item.get("ignore"), (*base, "ignore"), problem, problems)
+        own = _ignores(
+            item.get("ignore"), document, name, (*base, "ignore"), Source.DEPLOYMENT, problems
+        )
         for freeform in spec.FREEFORM_FIELDS:
             if isinstance(item.get(freeform), dict):
                 _map_keys(item[freeform], (*base, freeform), problem, problems)
@@ -197,23 +203,35 @@ def _map_keys(
             )
 
 
-def _patterns(
+def _ignores(
     value: Any,
+    document: Document,
+    name: str,
     path: tuple[str | int, ...],
-    problem: Any,
+    source: Source,
     problems: list[Problem],
-) -> tuple[IgnorePattern, ...]:
+) -> tuple[IgnoreRule, ...]:
     if not isinstance(value, list):
         return ()
-    patterns: list[IgnorePattern] = []
-    for index, text in enumerate(value):
-        if not isinstance(text, str):
-            continue  # the model already reported the type
-        try:
-            patterns.append(parse_pattern(text))
-        except PatternError as exc:
-            problems.append(problem((*path, index), f"invalid ignore pattern {text!r}: {exc}"))
-    return tuple(patterns)
+    rules: list[IgnoreRule] = []
+    for index, item in enumerate(value):
+        line, column = document.position((*path, index))
+        if not isinstance(item, (str, dict)):
+            message = f"{dotted((*path, index))}: expected an ignore pattern (a string) or a "
+            problems.append(Problem(name, line, column, f"{message}mapping, got {describe(item)}"))
+            continue
+        rule, found = rule_from_entry(item, source, name, line)
+        if rule is not None:
+            rules.append(rule)
+        for where, text in found:
+            problems.append(Problem(name, *document.position((*path, index, *where)), text))
+    return tuple(rules)
+
+
+def _inside_ignore(loc: tuple[str | int, ...]) -> bool:
+    """An error about one item of a top-level or deployment ``ignore`` list."""
+    start = 1 if loc[:1] == ("ignore",) else 3 if loc[2:3] == ("ignore",) else 0
+    return start > 0 and len(loc) > start
 
 
 def _duplicates(deployments: list[DesiredDeployment]) -> list[Problem]:

@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from driftcheck import spec
+from driftcheck.paths import PATTERN_REGEX
 
 MANIFEST_VERSION = 1
 UNMANAGED_IGNORE = "unmanaged-ignore"
@@ -134,6 +135,26 @@ else:
     ]
 
 
+# The pattern grammar is checked by parse_pattern (one message per bad pattern); the regex
+# is for editors only, so that the schema never accepts what `validate` rejects.
+PatternText = Annotated[StrictStr, Field(json_schema_extra={"pattern": PATTERN_REGEX})]
+
+
+class IgnoreEntry(_Strict):
+    """An accountable ignore; rule_from_entry (driftcheck.ignore) checks it and words the
+    messages, this model describes it for `driftcheck schema`."""
+
+    path: PatternText
+    reason: NonEmpty = optional("why this path may differ")
+    owner: NonEmpty = optional("who answers for it")
+    until: Annotated[StrictStr, Field(json_schema_extra={"format": "date"})] = optional(
+        "YYYY-MM-DD: silences through this UTC day, then nothing"
+    )
+
+
+Ignores = list[PatternText | IgnoreEntry]
+
+
 class DeploymentModel(_Strict):
     model_instance_id: NonEmpty
     deployment_id: NonEmpty
@@ -149,7 +170,7 @@ class DeploymentModel(_Strict):
     deployment_metadata: dict[StrictStr, Any] = optional(
         "free-form map: declared keys are compared"
     )
-    ignore: list[StrictStr] = optional("path patterns never reported for this deployment")
+    ignore: Ignores = optional("path patterns never reported for this deployment")
 
 
 def _not_bool(value: Any) -> Any:
@@ -161,7 +182,7 @@ def _not_bool(value: Any) -> Any:
 
 class ManifestModel(_Strict):
     version: Annotated[Literal[1], BeforeValidator(_not_bool)]
-    ignore: list[StrictStr] = optional("path patterns never reported, for every deployment")
+    ignore: Ignores = optional("path patterns never reported, for every deployment")
     deployments: list[DeploymentModel]
     unmanaged_ignore: list[NonEmpty] = optional(
         "with --unmanaged: live deployments never reported as unmanaged "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-FORMATS: tuple[str, ...] = ("text", "json", "junit", "markdown", "github", "patch")
+FORMATS: tuple[str, ...] = ("text", "json", "junit", "markdown", "github", "patch", "sarif")
 
 
 def get_renderer(name: str) -> Callable[..., str]:

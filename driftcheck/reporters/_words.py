@@ -17,11 +17,13 @@ from driftcheck.result import (
     DeploymentResult,
     Difference,
     DiffKind,
+    RunResult,
     Summary,
     UnmanagedDeployment,
 )
 
 MISSING_MESSAGE = "not found on the API"
+MISSING_IN_SNAPSHOT = "not found in the snapshot"
 ABSENT = "(absent)"
 UNDECLARED = "(undeclared)"
 
@@ -93,7 +95,13 @@ def difference_sides(diff: Difference) -> tuple[str, str]:
 def difference_line(diff: Difference) -> str:
     """``~ path: desired -> live`` without indentation."""
     desired, live = difference_sides(diff)
-    return f"{DIFF_SIGILS[diff.kind]} {printable(diff.path)}: {desired} -> {live}"
+    line = f"{DIFF_SIGILS[diff.kind]} {printable(diff.path)}: {desired} -> {live}"
+    return line + printable(note_suffix(diff))
+
+
+def note_suffix(diff: Difference) -> str:
+    """``  [ignore expired 2026-11-20 (prod.yaml:5)]`` after a resurfaced difference."""
+    return f"  [{diff.note}]" if diff.note else ""
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
@@ -130,6 +138,11 @@ def unmanaged_message(entry: UnmanagedDeployment) -> str:
         origin.append(f"by {entry.created_by}")
     suffix = f" ({' '.join(origin)})" if origin else ""
     return printable(f"not declared in any manifest{suffix}")
+
+
+def missing_message(result: RunResult) -> str:
+    """Why a deployment is ``missing``: the API answered 404, or the snapshot recorded one."""
+    return MISSING_IN_SNAPSHOT if result.live_from is not None else MISSING_MESSAGE
 
 
 def error_message(deployment: DeploymentResult) -> str:

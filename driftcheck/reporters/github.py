@@ -6,12 +6,15 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from driftcheck.reporters._ignores import github_level, needing_attention
+from driftcheck.reporters._ignores import message as message_of
 from driftcheck.reporters._words import (
-    MISSING_MESSAGE,
     coverage_line,
     difference_sides,
     entry_description,
     error_message,
+    missing_message,
+    note_suffix,
     summary_line,
     unmanaged_message,
 )
@@ -68,13 +71,13 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
         if deployment.status is Status.DRIFTED:
             for diff in deployment.differences:
                 desired, live = difference_sides(diff)
-                message = f"{diff.path}: {desired} -> {live} (desired -> live)"
+                message = f"{diff.path}: {desired} -> {live} (desired -> live){note_suffix(diff)}"
                 level, prefix = _level(marks.of_difference(deployment, diff) if marks else None)
                 where = _where(location, diff.line, f"{prefix}drift: {label}")
                 lines.append(command(level, message, where))
         elif deployment.status is Status.MISSING:
             where = _where(location, location.line, f"{own[1]}missing: {label}")
-            lines.append(command(own[0], MISSING_MESSAGE, where))
+            lines.append(command(own[0], missing_message(result), where))
         elif deployment.status is Status.ERROR:
             # an error is never only a warning: the run could not decide
             where = _where(location, location.line, f"{own[1]}error: {label}")
@@ -92,6 +95,12 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
         lines.append(
             command("error", result.listing_error.message, {"title": "unmanaged: listing failed"})
         )
+    for ignore in needing_attention(result):
+        where = {"file": ignore.file} if ignore.file is not None else {}
+        if ignore.line is not None:
+            where["line"] = str(ignore.line)
+        where["title"] = f"ignore {ignore.status.value}"
+        lines.append(command(github_level(ignore), message_of(ignore), where))
     notice = summary_line(result.summary)
     if result.coverage is not None:
         notice += " " + coverage_line(result.coverage)

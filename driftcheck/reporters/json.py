@@ -52,15 +52,21 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
         report["summary"]["live_total"] = None if coverage is None else coverage.live
         report["unmanaged"] = [_unmanaged(entry, result.marks) for entry in result.unmanaged or ()]
         report["listing_error"] = _error(result.listing_error)
+    if result.ignores:
+        # additive to report v1: only when the run had at least one ignore
+        from driftcheck.reporters._ignores import ignore_json
+
+        report["ignores"] = [ignore_json(entry) for entry in result.ignores]
     if result.marks is not None:
         # additive to report v1: only with --baseline
         report["resolved"] = [entry_json(entry) for entry in result.marks.resolved]
         report["baseline"] = report_section(result.marks)
+    report.update(_gate_fields(result))
     return json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
 def _deployment(deployment: DeploymentResult, marks: Marks | None) -> dict[str, Any]:
-    data = {
+    data: dict[str, Any] = {
         "model_instance_id": deployment.model_instance_id,
         "deployment_id": deployment.deployment_id,
         "name": deployment.name,
@@ -76,7 +82,40 @@ def _deployment(deployment: DeploymentResult, marks: Marks | None) -> dict[str, 
         "error": _error(deployment.error),
     }
     data.update(mark_fields(marks.of_deployment(deployment) if marks else None))
+    # additive to report v1: only with --changed-since / --wait
+    if deployment.origin is not None:
+        data["origin"] = deployment.origin.value
+    if deployment.checks is not None:
+        data["checks"] = deployment.checks
     return data
+
+
+def _gate_fields(result: RunResult) -> dict[str, Any]:
+    """Top-level keys of --wait (``waited_s``) and --changed-since (``changed_since``,
+    ``removed``); absent otherwise, so reports without them stay byte-identical."""
+    fields: dict[str, Any] = {}
+    if result.waited_s is not None:
+        fields["waited_s"] = result.waited_s
+    scope = result.changed_since
+    if scope is not None:
+        fields["changed_since"] = {
+            "ref": scope.ref,
+            "unchanged": scope.unchanged,
+            "all": scope.checked_all,
+        }
+    if result.removed is not None:
+        fields["removed"] = [
+            {
+                "model_instance_id": entry.model_instance_id,
+                "deployment_id": entry.deployment_id,
+                "name": entry.name,
+                "live_status": entry.live_status,
+                "found": entry.found,
+                "error": _error(entry.error),
+            }
+            for entry in result.removed
+        ]
+    return fields
 
 
 def _unmanaged(entry: UnmanagedDeployment, marks: Marks | None) -> dict[str, Any]:
@@ -92,13 +131,17 @@ def _unmanaged(entry: UnmanagedDeployment, marks: Marks | None) -> dict[str, Any
 
 
 def _difference(diff: Difference) -> dict[str, Any]:
-    return {
+    data = {
         "path": diff.path,
+        "segments": list(diff.segments),
         "kind": diff.kind.value,
         "desired": jsonable(diff.desired),
         "live": jsonable(diff.live),
         "line": diff.line,
-    }
+    } | ({"origin": diff.origin.value} if diff.origin is not None else {})
+    if diff.note is not None:
+        data["note"] = diff.note  # e.g. the ignore that would have silenced it has expired
+    return data
 
 
 def _error(error: ErrorInfo | None) -> dict[str, Any] | None:

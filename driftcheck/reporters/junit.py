@@ -10,9 +10,9 @@ import re
 import xml.etree.ElementTree as ET
 
 from driftcheck.reporters._words import (
-    MISSING_MESSAGE,
     difference_line,
     error_message,
+    missing_message,
     plural,
     unmanaged_message,
 )
@@ -56,7 +56,7 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
         },
     )
     for deployment in result.deployments:
-        _testcase(suite, deployment)
+        _testcase(suite, deployment, missing_message(result))
     for entry in unmanaged:
         case = ET.SubElement(
             suite,
@@ -78,7 +78,7 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
 
 
-def _testcase(suite: ET.Element, deployment: DeploymentResult) -> None:
+def _testcase(suite: ET.Element, deployment: DeploymentResult, missing: str) -> None:
     case = ET.SubElement(
         suite,
         "testcase",
@@ -98,9 +98,9 @@ def _testcase(suite: ET.Element, deployment: DeploymentResult) -> None:
         failure = ET.SubElement(
             case,
             "failure",
-            {"message": f"missing: {MISSING_MESSAGE}", "type": Status.MISSING.value},
+            {"message": f"missing: {missing}", "type": Status.MISSING.value},
         )
-        failure.text = xml_body(f"{deployment.label} missing: {MISSING_MESSAGE}")
+        failure.text = xml_body(f"{deployment.label} missing: {missing}")
     elif deployment.status is Status.ERROR:
         message = xml_text(error_message(deployment))
         kind = deployment.error.kind.value if deployment.error is not None else "unknown"

@@ -6,12 +6,13 @@ import html
 import re
 from typing import TYPE_CHECKING
 
+from driftcheck.reporters._ignores import counts_line, message, needing_attention
 from driftcheck.reporters._words import (
-    MISSING_MESSAGE,
     coverage_line,
     difference_sides,
     entry_description,
     error_message,
+    missing_message,
     plural,
     summary_line,
     unmanaged_message,
@@ -69,6 +70,11 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
     summary = result.summary
     verdict = VERDICTS.get(result.exit_code, "in sync")
     parts = [f"### driftcheck: {verdict}"]
+    if result.changed_since is not None:
+        # --changed-since: what this change does leads, before what was drifted already
+        from driftcheck.reporters._review import review_sections
+
+        parts.extend(review_sections(result, code_cell, text_cell))
 
     listed = [d for d in result.deployments if verbose or d.status is not Status.IN_SYNC]
     unmanaged = result.unmanaged or ()
@@ -76,6 +82,7 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
     if not listed and not unmanaged and result.listing_error is None:
         parts.append(_all_in_sync(summary.total))
         parts.extend(coverage)
+        parts.extend(_ignore_notes(result))
         return "\n\n".join(parts) + "\n"
 
     parts.append(" ".join([summary_line(summary), *coverage]))
@@ -90,7 +97,8 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
         )
     rows = ["| Deployment | Status | Details |", "| --- | --- | --- |"]
     rows.extend(
-        f"| {text_cell(d.label)} | {STATUS_WORDS[d.status]}{_state(d, marks)} | {_details(d)} |"
+        f"| {text_cell(d.label)} | {STATUS_WORDS[d.status]}{_state(d, marks)} "
+        f"| {_details(d, result)} |"
         for d in listed
     )
     rows.extend(
@@ -107,7 +115,17 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
         parts.append(
             f"<details><summary>Resolved since the baseline</summary>\n\n{items}\n\n</details>"
         )
+    parts.extend(_ignore_notes(result))
     return "\n\n".join(parts) + "\n"
+
+
+def _ignore_notes(result: RunResult) -> list[str]:
+    """Ignores that expired, expire soon or silenced nothing, as a list after the report."""
+    reports = needing_attention(result)
+    if not reports:
+        return []
+    items = "\n".join(f"- {text_cell(message(r))}" for r in reports)
+    return [f"**{counts_line(reports)}**\n\n{items}"]
 
 
 def _deployment_marks(deployment: DeploymentResult, marks: Marks) -> list[Mark]:
@@ -136,11 +154,11 @@ def _all_in_sync(total: int) -> str:
     return f"All {total} deployments in sync."
 
 
-def _details(deployment: DeploymentResult) -> str:
+def _details(deployment: DeploymentResult, result: RunResult) -> str:
     if deployment.status is Status.DRIFTED:
         return plural(len(deployment.differences), "difference")
     if deployment.status is Status.MISSING:
-        return MISSING_MESSAGE
+        return missing_message(result)
     if deployment.status is Status.ERROR:
         return text_cell(error_message(deployment))
     return ""
@@ -158,6 +176,9 @@ def _differences(deployment: DeploymentResult) -> str:
         desired, live = difference_sides(diff)
         desired_cell = "_(undeclared)_" if diff.kind is DiffKind.EXTRA_LIVE else code_cell(desired)
         live_cell = "_(absent)_" if diff.kind is DiffKind.MISSING_LIVE else code_cell(live)
-        rows.append(f"| {code_cell(diff.path)} | {desired_cell} | {live_cell} |")
+        path_cell = code_cell(diff.path)
+        if diff.note:
+            path_cell += f"<br>{text_cell(diff.note)}"
+        rows.append(f"| {path_cell} | {desired_cell} | {live_cell} |")
     rows.extend(["", "</details>"])
     return "\n".join(rows)

@@ -18,10 +18,10 @@ from typing import Any
 from driftcheck import spec
 from driftcheck.live.routes import deployment_path
 from driftcheck.reporters._words import (
-    MISSING_MESSAGE,
     error_message,
     format_value,
     jsonable,
+    missing_message,
     printable,
     summary_line,
 )
@@ -54,7 +54,9 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False, **_
         if deployment.status is Status.DRIFTED:
             blocks.append(_drifted(deployment, label))
         elif deployment.status is Status.MISSING:
-            blocks.append(f"# + {label} missing: {MISSING_MESSAGE}; a PATCH cannot create it")
+            blocks.append(
+                f"# + {label} missing: {missing_message(result)}; a PATCH cannot create it"
+            )
         elif deployment.status is Status.ERROR:
             message = printable(error_message(deployment))
             blocks.append(f"# ! {label} error: {message}; not checked, nothing to restore")
@@ -94,9 +96,11 @@ def patch_body(deployment: DeploymentResult) -> tuple[dict[str, Any], list[str]]
     vendor_whole = False
     notes: list[str] = []
 
+    partial: list[str] = []  # maps the body sends only part of
     for diff in deployment.differences:
-        segments = diff.path.split(".")
-        top = segments[0]
+        # segments, not the dotted path: a free-form key "k.dot" stays one key
+        segments = list(diff.segments)
+        top = str(segments[0])
         if diff.kind is DiffKind.EXTRA_LIVE:
             notes.append(
                 f"{diff.path}: live has {format_value(diff.live)} and the manifest leaves it "
@@ -118,15 +122,20 @@ def patch_body(deployment: DeploymentResult) -> tuple[dict[str, Any], list[str]]
                 f"of the declared {_VC} from the manifest before sending"
             )
         elif top == _VC:
-            vendor_fields[".".join(segments[1:])] = copy.deepcopy(diff.desired)
+            vendor_fields[str(segments[1])] = copy.deepcopy(diff.desired)
         elif top in PATCHABLE:
             _set(fields, segments, copy.deepcopy(diff.desired))
+            if len(segments) > 1 and top not in partial:
+                partial.append(top)
         else:
             why = NOT_PATCHED.get(top, "not a field this preview patches")
             notes.append(
                 f"{diff.path}: declared {format_value(diff.desired)}, live "
                 f"{format_value(diff.live)}; {why}"
             )
+    if vendor_fields and not vendor_whole:
+        partial.append(_VC)
+    notes.extend(partial_note(name) for name in PATCHABLE if name in partial)
 
     if vendor_fields or vendor is not None:
         if vendor is None:
@@ -144,6 +153,14 @@ def patch_body(deployment: DeploymentResult) -> tuple[dict[str, Any], list[str]]
     return body, notes
 
 
+def partial_note(name: str) -> str:
+    """Said when a body sends part of a map: a PATCH may replace a nested object whole."""
+    return (
+        f"{name}: the body sends only the drifted keys; the API may replace the whole map, "
+        "dropping keys not listed (merge in the rest of the declared map before sending)"
+    )
+
+
 def _known_vendor(deployment: DeploymentResult, vendor_fields: Mapping[str, Any]) -> Any:
     """The declared vendor when the result records it, else what only one vendor could be."""
     # Not every result carries the declared vendor; when it does, it is the truth.
@@ -155,11 +172,12 @@ def _known_vendor(deployment: DeploymentResult, vendor_fields: Mapping[str, Any]
     return None
 
 
-def _set(target: dict[str, Any], segments: list[str], value: Any) -> None:
-    """Set a dotted path, creating nested objects (free-form keys become nested keys)."""
+def _set(target: dict[str, Any], segments: list[str | int], value: Any) -> None:
+    """Set the value at a path, creating nested objects on the way; a list index (a list is
+    compared whole, so only ever the last segment of a path) becomes a key."""
     for segment in segments[:-1]:
-        child = target.get(segment)
+        child = target.get(str(segment))
         if not isinstance(child, dict):
-            child = target[segment] = {}
+            child = target[str(segment)] = {}
         target = child
-    target[segments[-1]] = value
+    target[str(segments[-1])] = value

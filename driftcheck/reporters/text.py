@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from driftcheck.reporters._ignores import text_footer as ignore_footer
+from driftcheck.reporters._review import origin_suffix, text_footer
 from driftcheck.reporters._words import (
-    MISSING_MESSAGE,
     coverage_line,
     difference_line,
     entry_description,
     error_message,
+    missing_message,
     printable,
     summary_line,
     unmanaged_message,
@@ -68,6 +70,8 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
             f"Since the baseline: {counts['new']} new, {counts['persisting']} persisting, "
             f"{counts['resolved']} resolved."
         )
+    summary.extend(text_footer(result, printable))  # --wait, --changed-since
+    summary.extend(printable(line) for line in ignore_footer(result))
     lines = [*blocks, "", *summary] if blocks else summary
     return "\n".join(lines) + "\n"
 
@@ -102,14 +106,17 @@ def _blocks(
             for diff in deployment.differences:
                 mark = marks.of_difference(deployment, diff) if marks is not None else None
                 if keep(mark):
-                    lines.append(sigil_line(f"    {difference_line(diff)}{since(mark)}"))
+                    origin = origin_suffix(diff.origin)  # --changed-since
+                    lines.append(sigil_line(f"    {difference_line(diff)}{origin}{since(mark)}"))
             if lines:
                 blocks.append(sigil_line(f"~ {label} drifted"))
                 blocks.extend(lines)
         elif not keep(own):
             continue
         elif deployment.status is Status.MISSING:
-            blocks.append(sigil_line(f"+ {label} missing: {MISSING_MESSAGE}{since(own)}"))
+            origin = origin_suffix(deployment.origin)  # --changed-since
+            line = f"+ {label} missing: {missing_message(result)}{origin}{since(own)}"
+            blocks.append(sigil_line(line))
         else:
             message = printable(error_message(deployment))
             blocks.append(sigil_line(f"! {label} error: {message}{since(own)}"))

@@ -62,3 +62,11 @@ def manifest(tmp_path: Path) -> Any:
         return str(path)
 
     return write
+
+
+def declare_many(manifest: Any, count: int, mi: str = "mi") -> str:
+    """A manifest declaring ``mi``/``d0`` .. ``d{count-1}``; returns its path."""
+    lines = ["version: 1", "deployments:"]
+    lines += [f"  - model_instance_id: {mi}\n    deployment_id: d{i}" for i in range(count)]
+    path: str = manifest("\n".join(lines) + "\n")
+    return path

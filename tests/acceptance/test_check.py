@@ -106,6 +106,7 @@ def test_json_report_carries_lines_and_raw_values(
     assert second["differences"] == [
         {
             "path": "vendor_configuration.max_workers",
+            "segments": ["vendor_configuration", "max_workers"],
             "kind": "changed",
             "desired": 3,
             "live": 5,

@@ -89,7 +89,7 @@ def test_baseline_falls_back_to_httpx_and_says_so(tmp_path: Path, extra: list[st
             timeout=60,
             env={
                 "PYTHONPATH": str(blocker.parent),
-                "SGP_API_KEY": "bench",
+                "SGP_API_KEY": "bench-key",
                 "SGP_CLIENT_BASE_URL": emu.url,
                 "PATH": "/usr/bin:/bin",
             },

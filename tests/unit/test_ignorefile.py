@@ -3,29 +3,44 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from driftcheck.ignore import IgnorePolicy, IgnoreRule
 from driftcheck.ignorefile import (
     DEFAULT_NAME,
-    EMPTY,
     IgnoreFileError,
-    IgnoreRules,
     default_ignore_files,
     parse_ignore_file,
     parse_ignore_files,
     parse_ignore_text,
-    split_path,
 )
-from driftcheck.result import Difference, DiffKind
+from driftcheck.paths import TreePath
 
 VC_TAG = ("vendor_configuration", "inference_framework_image_tag")
 LAST_ROLLOUT = ("deployment_metadata", "last_rollout")
 
 
-def rules(*lines: str) -> IgnoreRules:
-    return parse_ignore_text("\n".join(lines), "ignore")
+@dataclass(frozen=True)
+class Declared:
+    key: tuple[str, str]
+    ignore: tuple[IgnoreRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """Parsed rules, asked through the ignore policy as a run asks them."""
+
+    rules: tuple[IgnoreRule, ...]
+
+    def is_ignored(self, mi: str, dep: str, path: TreePath) -> bool:
+        return IgnorePolicy(files=self.rules).decide(Declared((mi, dep)), path).silenced
+
+
+def rules(*lines: str) -> Parsed:
+    return Parsed(parse_ignore_text("\n".join(lines), "ignore"))
 
 
 def problems(*lines: str) -> list[str]:
@@ -191,13 +206,13 @@ def test_comments_blank_lines_and_surrounding_space_are_skipped() -> None:
 
 
 def test_line_numbers_count_every_line_ending() -> None:
-    parsed = parse_ignore_text("# one\r\n# two\rmi/dep name\n", "f")
+    parsed = Parsed(parse_ignore_text("# one\r\n# two\rmi/dep name\n", "f"))
     assert parsed.rules[0].line == 3
     assert parsed.rules[0].file == "f"
 
 
 def test_empty_rules_ignore_nothing() -> None:
-    assert not EMPTY.is_ignored("mi", "dep", ("name",))
+    assert not Parsed(()).is_ignored("mi", "dep", ("name",))
     assert rules().rules == ()
 
 
@@ -215,8 +230,13 @@ def test_empty_rules_ignore_nothing() -> None:
         ("mi_1/ name", "empty deployment id after '/'"),
         ("! mi_1/dep_1 name", "'!' must be followed directly by a rule"),
         ("!", "'!' must be followed directly by a rule"),
-        ("mi_1/dep_1 name # why", "unexpected text after the path pattern: '# why'"),
-        ("mi_1/dep_1 a b", "unexpected text after the path pattern: 'b'"),
+        ("mi_1/dep_1 a b # why", "unexpected text after the path pattern: 'b'"),
+        ("mi_1/dep_1 a owner=", "owner= needs a value"),
+        ("mi_1/dep_1 a until=2026-02-30", "invalid date '2026-02-30': no such day"),
+        ("mi_1/dep_1 a until=31.12.2026", "invalid date '31.12.2026': expected YYYY-MM-DD"),
+        ("mi_1/dep_1 a until=2026-01-01 until=2026-01-02", "until= given twice"),
+        ("mi_1/dep_1 a expires=2026-01-01", "unexpected text after the path pattern"),
+        ('mi_1/dep_1 a."open', "invalid path pattern"),
         ("mi_1/dep_1 a..b", "invalid path pattern 'a..b': empty segment"),
         ("mi_1/dep_1 .name", "invalid path pattern '.name': empty segment"),
         ("mi_1/dep_1 vendor*", "invalid path pattern 'vendor*': '*' must be a whole segment"),
@@ -258,14 +278,14 @@ def test_unreadable_non_utf8_and_huge_files(tmp_path: Path) -> None:
 def test_file_with_bom_and_crlf(tmp_path: Path) -> None:
     path = tmp_path / DEFAULT_NAME
     path.write_bytes("\ufeff# c\r\nmi/dep name\r\n".encode())
-    parsed = parse_ignore_file(str(path))
+    parsed = Parsed(parse_ignore_file(str(path)))
     assert parsed.rules[0].file == str(path)
     assert parsed.rules[0].line == 2
     assert parsed.is_ignored("mi", "dep", ("name",))
 
 
 # ---------------------------------------------------------------------------------------------
-# Several files, defaults, filtering
+# Several files, defaults
 
 
 def test_several_files_concatenate_and_report_all_problems(tmp_path: Path) -> None:
@@ -273,7 +293,7 @@ def test_several_files_concatenate_and_report_all_problems(tmp_path: Path) -> No
     second = tmp_path / "b"
     first.write_text("*/* deployment_metadata\n", encoding="utf-8")
     second.write_text("!*/* deployment_metadata.owner\n", encoding="utf-8")
-    parsed = parse_ignore_files([str(first), str(second)])
+    parsed = Parsed(parse_ignore_files([str(first), str(second)]))
     assert not parsed.is_ignored("m", "d", ("deployment_metadata", "owner"))
     assert parsed.is_ignored("m", "d", LAST_ROLLOUT)
 
@@ -308,18 +328,17 @@ def test_default_ignore_file_for_a_bare_file_name(
     assert default_ignore_files(["prod.yaml"]) == [os.path.join(".", DEFAULT_NAME)]
 
 
-def test_filter_keeps_what_is_not_ignored_in_order() -> None:
-    parsed = rules("*/* deployment_metadata", "!mi/* deployment_metadata.owner")
-    diffs = (
-        Difference("deployment_metadata.owner", DiffKind.CHANGED, "a", "b", 3),
-        Difference("deployment_metadata.last_rollout", DiffKind.CHANGED, "a", "b", 4),
-        Difference("name", DiffKind.CHANGED, "a", "b", 5),
+def test_until_owner_and_reason_after_the_pattern() -> None:
+    (rule,) = parse_ignore_text(
+        'mi/dep deployment_metadata."a b.c"\tuntil=2026-12-31  owner=@ml-platform'
+        " # tag rolls # weekly",
+        "f",
     )
-    kept = parsed.filter("mi", "dep", diffs)
-    assert [d.path for d in kept] == ["deployment_metadata.owner", "name"]
-    assert [d.path for d in parsed.filter("other", "dep", diffs)] == ["name"]
-
-
-def test_split_path() -> None:
-    assert split_path("vendor_configuration.max_workers") == ("vendor_configuration", "max_workers")
-    assert split_path("name") == ("name",)
+    assert rule.pattern.segments == ("deployment_metadata", "a b.c")
+    assert (str(rule.until), rule.owner, rule.reason) == (
+        "2026-12-31",
+        "@ml-platform",
+        "tag rolls # weekly",
+    )
+    (plain,) = parse_ignore_text("mi/dep name #", "f")
+    assert (plain.until, plain.owner, plain.reason) == (None, None, None)

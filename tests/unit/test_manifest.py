@@ -215,7 +215,8 @@ D0 = "deployments[0]"
         ("vendor_configuration: null", "vendor_configuration: expected a mapping, got null"),
         (
             "ignore: x",
-            f"{D0}.ignore: expected a list of path patterns (strings), got the string 'x'",
+            f"{D0}.ignore: expected a list of path patterns (strings or mappings with "
+            "'path'), got the string 'x'",
         ),
     ],
 )
@@ -371,20 +372,20 @@ def test_invalid_deployment_ignore_pattern(tmp_path: Path) -> None:
     text = HEAD + "    ignore: ['vendor_configuration.gpu*']\n"
     assert problems(tmp_path, text) == [
         "5:14: invalid ignore pattern 'vendor_configuration.gpu*': "
-        "'*' must be a whole segment, not part of 'gpu*'"
+        "'*' must be a whole segment, not part of 'gpu*' (quote a key with a star)"
     ]
 
 
 def test_ignore_pattern_that_is_not_a_string(tmp_path: Path) -> None:
     text = "version: 1\nignore: [name, 3]\ndeployments: []\n"
     assert problems(tmp_path, text) == [
-        "2:16: ignore[1]: expected an ignore pattern (a string), got the number 3"
+        "2:16: ignore[1]: expected an ignore pattern (a string) or a mapping, got the number 3"
     ]
 
 
 def test_ignore_patterns_are_collected(tmp_path: Path) -> None:
     text = "version: 1\nignore: [status]\n" + HEAD[len("version: 1\n") :] + "    ignore: ['*']\n"
-    assert [p.text for p in load_one(tmp_path, text).ignore] == ["status", "*"]
+    assert [r.pattern.text for r in load_one(tmp_path, text).ignore] == ["status", "*"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -615,3 +616,58 @@ def test_duplicate_is_reported_even_when_its_file_has_other_problems(tmp_path: P
     assert len(found) == 2
     assert found[1].startswith("6:5: duplicate deployment a/b: already declared at ")
     assert found[1].endswith("m.yaml:3:5")
+
+
+def test_schema_ignore_items_carry_the_pattern_grammar() -> None:
+    # DESIGN: the schema must not accept ignore patterns that validate rejects
+    from driftcheck.manifest import json_schema
+    from driftcheck.paths import PATTERN_REGEX
+
+    schema = json_schema()
+    deployment = schema["$defs"]["DeploymentModel"]["properties"]["ignore"]
+    for ignore in (schema["properties"]["ignore"], deployment):
+        plain, mapping = ignore["items"]["anyOf"]
+        assert plain == {"type": "string", "pattern": PATTERN_REGEX}
+        assert mapping == {"$ref": "#/$defs/IgnoreEntry"}
+    entry = schema["$defs"]["IgnoreEntry"]
+    assert entry["required"] == ["path"]
+    assert entry["additionalProperties"] is False
+    assert entry["properties"]["path"]["pattern"] == PATTERN_REGEX
+    assert entry["properties"]["until"]["format"] == "date"
+
+
+def test_map_form_ignores_and_their_problems_at_their_lines(tmp_path: Path) -> None:
+    text = (
+        "version: 1\n"
+        "ignore:\n"
+        "  - path: deployment_metadata.a\n"
+        "    reason: why\n"
+        "    owner: '@team'\n"
+        "    until: 2026-12-31\n"
+        "deployments:\n"
+        "  - model_instance_id: mi\n"
+        "    deployment_id: dep\n"
+        "    ignore:\n"
+        "      - {path: 'deployment_metadata.\"k.dot\"', until: 2027-01-01}\n"
+    )
+    top, own = load_one(tmp_path, text).ignore
+    assert (top.pattern.text, top.line, top.reason, top.owner, str(top.until)) == (
+        "deployment_metadata.a",
+        3,
+        "why",
+        "@team",
+        "2026-12-31",
+    )
+    assert (own.pattern.segments, own.line, str(own.until)) == (
+        ("deployment_metadata", "k.dot"),
+        11,
+        "2027-01-01",
+    )
+    bad = text.replace("until: 2026-12-31", "until: 2026-02-30\n    colour: red").replace(
+        "path: 'deployment_metadata.\"k.dot\"', ", "reason: x, "
+    )
+    assert problems(tmp_path, bad) == [
+        "6:5: invalid date '2026-02-30': no such day",
+        "7:5: unknown key 'colour' in an ignore: allowed path, reason, owner, until",
+        "12:9: an ignore mapping needs 'path' (the pattern to ignore)",
+    ]

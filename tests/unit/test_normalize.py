@@ -1,4 +1,4 @@
-"""Normalization: quantities, number/boolean equality, ``same()``, ignore patterns."""
+"""Normalization: quantities, number/boolean equality, ``same()``."""
 
 from __future__ import annotations
 
@@ -8,12 +8,8 @@ from typing import Any
 import pytest
 
 from driftcheck.normalize import (
-    IgnorePattern,
-    PatternError,
     Quantity,
-    is_ignored,
     normalize_value,
-    parse_pattern,
     parse_quantity,
     quantity_key,
     same,
@@ -175,66 +171,3 @@ def test_normalize_value_turns_whole_floats_into_ints_recursively() -> None:
 def test_same_on_nested_structures(a: Any, b: Any, equal: bool) -> None:
     assert same(normalize_value(a), normalize_value(b)) is equal
     assert same(normalize_value(b), normalize_value(a)) is equal
-
-
-# ---------------------------------------------------------------------------------------------
-# Ignore patterns
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("", "non-empty"),
-        ("a..b", "empty segment"),
-        (".a", "empty segment"),
-        ("a.", "empty segment"),
-        ("a*", "'*' must be a whole segment"),
-        ("a.*b", "'*' must be a whole segment"),
-        (" a", "surrounding spaces"),
-        ("a ", "surrounding spaces"),
-        ("a b", "white space"),
-        ("a.b\tc", "white space"),
-    ],
-)
-def test_invalid_ignore_pattern(text: str, message: str) -> None:
-    with pytest.raises(PatternError, match=message):
-        parse_pattern(text)
-
-
-def test_parsed_pattern_keeps_text_and_segments() -> None:
-    assert parse_pattern("a.*.c") == IgnorePattern("a.*.c", ("a", "*", "c"))
-
-
-@pytest.mark.parametrize(
-    ("pattern", "path", "covered"),
-    [
-        ("a.b", ("a", "b"), True),
-        ("a.b", ("a", "b", "c"), True),  # a pattern covers everything below it
-        ("a.b", ("a", "b", "c", "d"), True),
-        ("a.b", ("a",), False),  # a shorter path is not covered
-        ("a.b", ("a", "c"), False),
-        ("a.b", ("a", "bc"), False),
-        ("a.b", ("ab",), False),
-        ("*", ("anything",), True),
-        ("*", ("x", "y"), True),
-        ("a.*", ("a", "x"), True),
-        ("a.*", ("a", "x", "y"), True),
-        ("a.*", ("a",), False),
-        ("*.b", ("x", "b"), True),
-        ("*.b", ("x", "c"), False),
-        ("a.*.c", ("a", "x", "c"), True),
-        ("a.*.c", ("a", "x", "d"), False),
-        ("a.*.c", ("a", "x"), False),
-        ("a.0", ("a", 0), True),  # integer segments compare by their text
-    ],
-)
-def test_ignore_pattern_coverage(pattern: str, path: tuple[str | int, ...], covered: bool) -> None:
-    assert parse_pattern(pattern).covers(path) is covered
-
-
-def test_is_ignored_by_any_pattern() -> None:
-    patterns = (parse_pattern("a.b"), parse_pattern("x.*"))
-    assert is_ignored(("a", "b"), patterns)
-    assert is_ignored(("x", "y", "z"), patterns)
-    assert not is_ignored(("a", "c"), patterns)
-    assert not is_ignored(("a", "b"), ())

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from driftcheck.reporters.patch import HEADER, body_json, patch_body, render
+from driftcheck.reporters.patch import HEADER, body_json, partial_note, patch_body, render
 from driftcheck.result import (
     DeploymentResult,
     Difference,
@@ -93,6 +93,9 @@ def test_mixed_result_exact_output() -> None:
         " patched\n"
         '# deployment_metadata.extra: live has "x" and the manifest leaves it out; not patched'
         " (removing it is a decision for a person)\n"
+        f"# {partial_note('vendor_configuration')}\n"
+        f"# {partial_note('model_creation_parameters')}\n"
+        f"# {partial_note('deployment_metadata')}\n"
         "PATCH /v4/models/mi_123/deployments/dep_456\n"
         "{\n"
         '  "name": "llama-70b-prod",\n'
@@ -162,21 +165,22 @@ def test_vendor_comes_from_the_result_when_recorded() -> None:
     )
     body, notes = patch_body(deployment)
     assert body == {"vendor_configuration": {"vendor": "LAUNCH", "max_workers": 3}}
-    assert notes == []
+    assert notes == [partial_note("vendor_configuration")]
 
 
 def test_vendor_only_one_vendor_could_have_is_inferred() -> None:
     body, notes = patch_body(drifted(changed("vendor_configuration.gpus", 4, 2)))
     assert body == {"vendor_configuration": {"vendor": "LLMENGINE", "gpus": 4}}
-    assert notes == []
+    assert notes == [partial_note("vendor_configuration")]
 
 
 def test_unknown_vendor_is_left_for_a_person() -> None:
     body, notes = patch_body(drifted(changed("vendor_configuration.max_workers", 3, 1)))
     assert body == {"vendor_configuration": {"max_workers": 3}}
     assert notes == [
+        partial_note("vendor_configuration"),
         "vendor_configuration.vendor: the declared vendor is not recorded in this result; add"
-        " 'vendor' (LAUNCH or LLMENGINE) from the manifest before sending"
+        " 'vendor' (LAUNCH or LLMENGINE) from the manifest before sending",
     ]
 
 
@@ -278,3 +282,24 @@ def test_output_is_deterministic_and_does_not_touch_the_result() -> None:
 def test_body_json_escapes_line_breaking_characters() -> None:
     assert body_json({"a": "x\u2029y\x7f"}) == '{\n  "a": "x\\u2029y\\u007f"\n}'
     assert json.loads(body_json({"a": "x\u2029y\x7f"})) == {"a": "x\u2029y\x7f"}
+
+
+def test_a_dotted_free_form_key_stays_one_key_and_the_partial_map_is_said() -> None:
+    dotted = Difference(
+        "deployment_metadata.k.dot",
+        DiffKind.CHANGED,
+        1,
+        2,
+        5,
+        segments=("deployment_metadata", "k.dot"),
+    )
+    nested = changed("deployment_metadata.a.b", "x", "y")
+    body, notes = patch_body(drifted(dotted, nested))
+    assert body == {"deployment_metadata": {"k.dot": 1, "a": {"b": "x"}}}
+    assert notes == [partial_note("deployment_metadata")]
+
+
+def test_a_whole_top_level_value_is_no_partial_map() -> None:
+    body, notes = patch_body(drifted(changed("deployment_metadata", {"a": 1}, None)))
+    assert body == {"deployment_metadata": {"a": 1}}
+    assert notes == []

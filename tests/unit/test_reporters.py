@@ -55,9 +55,14 @@ def in_sync(mi: str, dep: str, name: str | None, line: int) -> DeploymentResult:
 
 
 def diff(
-    path: str, desired: Any, live: Any, line: int, kind: DiffKind = DiffKind.CHANGED
+    path: str,
+    desired: Any,
+    live: Any,
+    line: int,
+    kind: DiffKind = DiffKind.CHANGED,
+    segments: tuple[str | int, ...] = (),
 ) -> Difference:
-    return Difference(path=path, kind=kind, desired=desired, live=live, line=line)
+    return Difference(path, kind, desired, live, line, segments=segments)
 
 
 LLAMA = DeploymentResult(
@@ -195,7 +200,7 @@ def test_every_golden_file_is_used() -> None:
 
 
 def test_formats_and_renderers() -> None:
-    assert FORMATS == ("text", "json", "junit", "markdown", "github", "patch")
+    assert FORMATS == ("text", "json", "junit", "markdown", "github", "patch", "sarif")
     for fmt in FORMATS:
         output = get_renderer(fmt)(MIXED, color=False, verbose=False)
         assert output.endswith("\n") and not output.endswith("\n\n")
@@ -328,6 +333,7 @@ def test_json_report_v1() -> None:
     assert llama["manifest"] == {"file": PROD, "line": 7}
     assert llama["differences"][0] == {
         "path": "vendor_configuration.max_workers",
+        "segments": ["vendor_configuration", "max_workers"],
         "kind": "changed",
         "desired": 4,
         "live": 2,
@@ -371,6 +377,7 @@ def test_json_falls_back_to_str() -> None:
     )
     assert json.loads(render("json", odd))["deployments"][0]["differences"][0] == {
         "path": "deployment_metadata.when",
+        "segments": ["deployment_metadata", "when"],
         "kind": "changed",
         "desired": "2026-01-02",
         "live": {"1": "{2}"},
@@ -545,3 +552,19 @@ def test_value_helpers() -> None:
     loop.append(loop)
     assert words.jsonable(loop) == [1, "[circular]"]
     assert words.jsonable({None: float("inf"), 2: (1,)}) == {"null": "inf", "2": [1]}
+
+
+def test_json_difference_segments_keep_a_dotted_key_whole() -> None:
+    dotted = diff("deployment_metadata.k.dot", 1, 2, 8, segments=("deployment_metadata", "k.dot"))
+    listed = diff("model_creation_parameters.layers", [1], [2], 9)
+    result = run(
+        DeploymentResult(
+            "mi", "dep", None, SourceLocation(PROD, 1), Status.DRIFTED, (dotted, listed)
+        )
+    )
+    (deployment,) = json.loads(render("json", result))["deployments"]
+    assert [d["segments"] for d in deployment["differences"]] == [
+        ["deployment_metadata", "k.dot"],
+        ["model_creation_parameters", "layers"],
+    ]
+    assert all("note" not in d for d in deployment["differences"])

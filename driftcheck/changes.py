@@ -1,0 +1,248 @@
+"""``check --changed-since REF``: the reviewer's view of a manifest change.
+
+The manifests as they were at REF are read with git (``git ls-tree`` to find them, ``git
+show REF:path`` to read them; the work tree is never checked out or touched) and loaded by
+the same loader as the working tree's, into a temporary directory. Then:
+
+- only deployments whose declaration changed are checked (``--all``: every one);
+- each difference is ``this_change`` (the change moves desired away from what live has) or
+  ``pre_existing`` (REF's declaration, judged against the same live body, already differed
+  there); judging REF's declaration replays the observed responses, so it costs no request;
+- deployments declared at REF and no longer declared are listed as ``removed``, with the
+  status live still has (removing a declaration deletes nothing).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from driftcheck.errors import DriftcheckError
+from driftcheck.live.records import Failed, Fetched, LiveSource, NotFound
+from driftcheck.manifest import MANIFEST_SUFFIXES, DesiredDeployment, DesiredState, ManifestError
+from driftcheck.result import (
+    ChangeScope,
+    DeploymentResult,
+    Origin,
+    RemovedDeployment,
+    RunResult,
+    Status,
+)
+from driftcheck.wait import ObservingSource, ReplaySource
+
+Key = tuple[str, str]
+#: ``check(desired, source)`` with the run's comparison options, by GET, without listing.
+Check = Callable[[DesiredState, LiveSource], RunResult]
+GIT_TIMEOUT = 60.0
+
+
+class ChangesError(DriftcheckError):
+    """--changed-since cannot be used here; a usage error (exit 1), never a silent full run."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RefState:
+    """The declarations at REF, keyed by deployment."""
+
+    ref: str
+    deployments: dict[Key, DesiredDeployment]
+
+    def select(self, desired: DesiredState, *, check_all: bool) -> tuple[DesiredState, int]:
+        """The deployments to check, and how many were left out as unchanged."""
+        changed = tuple(d for d in desired.deployments if self.changed(d))
+        if check_all:
+            return desired, 0
+        unchanged = len(desired.deployments) - len(changed)
+        return dataclasses.replace(desired, deployments=changed), unchanged
+
+    def changed(self, deployment: DesiredDeployment) -> bool:
+        before = self.deployments.get(deployment.key)
+        return before is None or _declaration(before) != _declaration(deployment)
+
+    def removed(self, desired: DesiredState) -> list[DesiredDeployment]:
+        declared = {d.key for d in desired.deployments}
+        return [d for key, d in self.deployments.items() if key not in declared]
+
+
+def _declaration(deployment: DesiredDeployment) -> str:
+    """Canonical text of what a deployment declares: ``1``, ``1.0`` and ``true`` differ here
+    even though Python compares them equal, so a type change counts as a change."""
+    ignores = [rule.declaration for rule in deployment.ignore]
+    return json.dumps([deployment.fields, ignores], sort_keys=True, default=repr)
+
+
+def load_ref_state(
+    ref: str, paths: Sequence[str], load: Callable[[list[str]], DesiredState]
+) -> RefState:
+    """Read the manifests under ``paths`` as they were at ``ref`` and load them with ``load``."""
+    if not ref or ref.startswith("-"):
+        raise ChangesError(f"--changed-since {ref!r}: not a git revision")
+    top = _git(
+        ["rev-parse", "--show-toplevel"],
+        os.getcwd(),
+        f"--changed-since needs a git work tree, and {os.getcwd()} is not inside one",
+    )
+    root = Path(top.decode("utf-8", "surrogateescape").strip())
+    commit = _git(
+        ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"],
+        root,
+        f"--changed-since {ref}: unknown git revision",
+    )
+    sha = commit.decode("ascii").strip()
+    files = _files_at(sha, ref, root, paths)
+    with tempfile.TemporaryDirectory(prefix="driftcheck-ref-") as tmp:
+        copies = []
+        for name in files:
+            target = Path(tmp, name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(_git(["show", f"{sha}:{name}"], root, f"cannot read {ref}:{name}"))
+            copies.append(str(target))
+        try:
+            state = load(copies) if copies else DesiredState(())
+        except ManifestError as exc:
+            first = exc.problems[0]
+            where = os.path.relpath(first.file, tmp)
+            raise ChangesError(
+                f"--changed-since {ref}: the manifests at {ref} do not load "
+                f"({len(exc.problems)} problem(s)), first: {ref}:{where}:{first.line}:"
+                f"{first.column}: {first.message}"
+            ) from None
+    return RefState(ref, {d.key: d for d in state.deployments})
+
+
+def _files_at(sha: str, ref: str, root: Path, paths: Sequence[str]) -> list[str]:
+    """Manifest files at ``sha`` under each path (repository-relative, sorted, unique)."""
+    found: dict[str, None] = {}
+    for raw in paths:
+        rel = os.path.relpath(os.path.realpath(raw), os.path.realpath(root))
+        if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+            raise ChangesError(f"--changed-since {ref}: {raw} is outside the git work tree {root}")
+        rel = "" if rel == os.curdir else Path(rel).as_posix()
+        listing = _git(
+            ["ls-tree", "-r", "-z", "--full-tree", sha, "--", rel or "."],
+            root,
+            f"cannot list {ref}:{rel}",
+        )
+        explicit_file = not os.path.isdir(raw)
+        for record in listing.split(b"\0"):
+            if not record:
+                continue
+            meta, _, name_bytes = record.partition(b"\t")
+            mode, kind = meta.split(b" ")[:2]
+            name = name_bytes.decode("utf-8", "surrogateescape")
+            if kind != b"blob" or mode == b"120000":
+                continue  # submodules and symlinks hold no manifest text of their own
+            if explicit_file or name.endswith(MANIFEST_SUFFIXES):
+                found[name] = None
+    return sorted(found)
+
+
+def _git(args: list[str], cwd: str | Path, failure: str) -> bytes:
+    try:
+        done = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            capture_output=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
+        )
+    except FileNotFoundError:
+        raise ChangesError("--changed-since needs git, and git is not installed") from None
+    except subprocess.TimeoutExpired:
+        raise ChangesError(f"{failure}: git did not answer in {GIT_TIMEOUT:.0f}s") from None
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise ChangesError(f"{failure} ({detail[-1]})" if detail else failure)
+    return done.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# Marking a finished run
+
+
+def mark_origins(
+    result: RunResult,
+    ref_state: RefState,
+    desired: DesiredState,
+    observed: ObservingSource,
+    check: Check,
+    *,
+    unchanged: int,
+    check_all: bool,
+) -> RunResult:
+    """Mark each finding ``this_change`` / ``pre_existing`` and list the removed deployments."""
+    keys = {(d.model_instance_id, d.deployment_id) for d in result.deployments}
+    before = tuple(
+        d for key, d in ref_state.deployments.items() if key in keys and key in observed.last
+    )
+    judged = check(DesiredState(before), ReplaySource(observed)).deployments if before else ()
+    at_ref = {(d.model_instance_id, d.deployment_id): d for d in judged}
+    deployments = tuple(
+        _marked(d, at_ref.get(key) if key in ref_state.deployments else None)
+        for d, key in ((d, (d.model_instance_id, d.deployment_id)) for d in result.deployments)
+    )
+    return dataclasses.replace(
+        result,
+        deployments=deployments,
+        changed_since=ChangeScope(ref_state.ref, unchanged, check_all),
+        removed=_removed(ref_state.removed(desired), observed),
+    )
+
+
+def _marked(now: DeploymentResult, then: DeploymentResult | None) -> DeploymentResult:
+    """``then``: REF's declaration judged against the same live state (None: new here)."""
+    if then is None:
+        findings: set[tuple[str, str]] = set()
+        was_missing = False
+    else:
+        findings = {(d.path, d.kind.value) for d in then.differences}
+        was_missing = then.status is Status.MISSING
+    differences = tuple(
+        dataclasses.replace(
+            diff,
+            origin=Origin.PRE_EXISTING
+            if (diff.path, diff.kind.value) in findings
+            else Origin.THIS_CHANGE,
+        )
+        for diff in now.differences
+    )
+    origin = None
+    if now.status is Status.MISSING:
+        origin = Origin.PRE_EXISTING if was_missing else Origin.THIS_CHANGE
+    return dataclasses.replace(now, differences=differences, origin=origin)
+
+
+def _removed(
+    gone: list[DesiredDeployment], observed: ObservingSource
+) -> tuple[RemovedDeployment, ...]:
+    """What live still has for each deployment the change stops declaring. Fetched through
+    the inner source: these are not declared, so they get no ``checks`` count."""
+    if not gone:
+        return ()
+    keys = [d.key for d in gone]
+    outcomes = observed.inner.collect(keys, mode="get").outcomes
+    removed = []
+    for deployment, outcome in zip(gone, outcomes, strict=True):
+        status: Any = None
+        name: Any = deployment.name
+        if isinstance(outcome, Fetched) and isinstance(outcome.body, dict):
+            status = outcome.body.get("status")
+            name = name or outcome.body.get("name")
+        removed.append(
+            RemovedDeployment(
+                model_instance_id=deployment.model_instance_id,
+                deployment_id=deployment.deployment_id,
+                name=name if isinstance(name, str) else None,
+                live_status=status if isinstance(status, str) else None,
+                found=not isinstance(outcome, NotFound),
+                error=outcome.error if isinstance(outcome, Failed) else None,
+            )
+        )
+    return tuple(removed)

@@ -1,0 +1,173 @@
+"""The release gate and the reviewer check around one run: ``--wait`` and ``--changed-since``.
+
+``run`` wraps the engine's check: it narrows the declared set to what changed since REF,
+waits for rollouts, then marks each finding's origin. Everything local (git, the manifests at
+REF) is read by :func:`driftcheck.changes.load_ref_state` before the first request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from driftcheck import wait as wait_module
+from driftcheck.baseline import Baseline, mark
+from driftcheck.changes import RefState, load_ref_state, mark_origins
+from driftcheck.ignore import IgnorePolicy
+from driftcheck.live.records import LiveSource
+from driftcheck.manifest import DesiredState, load_manifests
+from driftcheck.result import RunResult, format_timestamp
+from driftcheck.wait import (
+    Clock,
+    DurationError,
+    ObservingSource,
+    SystemClock,
+    Waiter,
+    WaitLine,
+    WaitProgress,
+    parse_duration,
+)
+
+if TYPE_CHECKING:
+    from driftcheck.app import CheckOptions
+
+#: ``check(desired, source, first)``: the run's comparison options; ``first`` is the first
+#: pass (progress, listing for --unmanaged, the chosen fetch mode), later ones GET only.
+CheckFn = Callable[[DesiredState, LiveSource, bool], RunResult]
+
+
+class GateUsageError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class GateRequest:
+    """The gate options as given on the command line, checked for sense before any work."""
+
+    wait: float | None
+    changed_since: str | None
+    check_all: bool
+
+    @classmethod
+    def parse(
+        cls,
+        wait: str | None,
+        changed_since: str | None,
+        check_all: bool,
+        live_from: str | None,
+        unmanaged: bool,
+    ) -> GateRequest | None:
+        seconds = None
+        if wait is not None:
+            try:
+                seconds = parse_duration(wait)
+            except DurationError as exc:
+                raise GateUsageError(f"Invalid value for '--wait': {exc}") from None
+            if live_from:
+                raise GateUsageError(
+                    "--wait re-reads the live API; a --live-from snapshot never changes"
+                )
+        if check_all and changed_since is None:
+            raise GateUsageError("--all widens --changed-since; add --changed-since REF")
+        if changed_since is not None and unmanaged and not check_all:
+            # unmanaged means "no manifest declares it": that needs every declaration checked
+            raise GateUsageError("--unmanaged with --changed-since needs --all")
+        if seconds is None and changed_since is None:
+            return None
+        return cls(seconds, changed_since, check_all)
+
+    def prepare(self, paths: Sequence[str], show_progress: bool) -> GateOptions:
+        """Read what is local (git, the manifests at REF); raises ChangesError."""
+        changes = None
+        if self.changed_since is not None:
+            changes = load_ref_state(self.changed_since, paths, load_manifests)
+        return GateOptions(
+            wait=self.wait,
+            clock=wait_module.CLOCK,
+            changes=changes,
+            check_all=self.check_all,
+            wait_progress=WaitLine(sys.stderr) if show_progress else None,
+        )
+
+
+@dataclass(frozen=True)
+class GateOptions:
+    wait: float | None = None  # seconds
+    changes: RefState | None = None
+    check_all: bool = False
+    clock: Clock = field(default_factory=SystemClock)
+    rng: random.Random = field(default_factory=random.Random)
+    wait_progress: WaitProgress | None = None
+
+
+def run(
+    desired: DesiredState,
+    source: LiveSource,
+    policy: IgnorePolicy,
+    check_options: CheckOptions,
+    options: GateOptions,
+    baseline: Baseline | None,
+) -> RunResult:
+    """The engine's check with the run's options, through the gate; baseline marks last, on
+    the final observation (a mark made on the first pass would describe a stale state)."""
+    from driftcheck import __version__, engine
+
+    def check(state: DesiredState, live: LiveSource, first: bool) -> RunResult:
+        return engine.check(
+            state,
+            live,
+            strict=check_options.strict,
+            policy=policy,
+            progress=check_options.progress if first else None,
+            fetch_mode=check_options.fetch if first else "get",
+            unmanaged=check_options.unmanaged if first else None,
+            fail_on=check_options.fail_on,
+            version=__version__,
+            live_from=check_options.live_from,
+            declared=desired,  # a subset is checked: ignores of the rest are not "unused"
+        )
+
+    result = run_with(desired, source, check, options)
+    if baseline is not None:
+        now = format_timestamp(result.started_at)
+        marks = mark(result.deployments, result.unmanaged, baseline, now)
+        result = dataclasses.replace(result, marks=marks)
+    return result
+
+
+def run_with(
+    desired: DesiredState, source: LiveSource, check: CheckFn, options: GateOptions
+) -> RunResult:
+    def again(subset: DesiredState, live: LiveSource) -> RunResult:
+        return check(subset, live, False)
+
+    observed = ObservingSource(source)
+    selected, unchanged = desired, 0
+    if options.changes is not None:
+        selected, unchanged = options.changes.select(desired, check_all=options.check_all)
+    # the deadline counts from before the first request: --wait 10m bounds the whole gate
+    waiter = (
+        Waiter(options.wait, options.clock, options.rng, options.wait_progress)
+        if options.wait is not None
+        else None
+    )
+    result = check(selected, observed, True)
+    if waiter is not None:
+        result = waiter.settle(result, selected, observed, again)
+        if isinstance(options.wait_progress, WaitLine):
+            options.wait_progress.done()
+    if options.changes is not None:
+        result = mark_origins(
+            result,
+            options.changes,
+            desired,
+            observed,
+            again,
+            unchanged=unchanged,
+            check_all=options.check_all,
+        )
+    return result
