@@ -68,8 +68,16 @@ def test_wave_2_keys_are_accepted() -> None:
     report = _mixed()
     report["waited_s"] = 12.5
     report["removed"] = [
-        {"model_instance_id": "mi", "deployment_id": "d", "name": None, "live_status": "READY"}
+        {
+            "model_instance_id": "mi",
+            "deployment_id": "d",
+            "name": None,
+            "live_status": None,
+            "found": False,
+            "error": None,
+        }
     ]
+    report["changed_since"] = {"ref": "origin/main", "unchanged": 3, "all": False}
     report["ignores"] = [
         {
             "pattern": "deployment_metadata.last_rollout",
@@ -96,7 +104,7 @@ def test_wave_2_keys_are_accepted() -> None:
     report["unmanaged"] = []
     report["listing_error"] = {"kind": "http", "message": "listing omits mi/d", "http_status": None}
     deployment = report["deployments"][0]
-    deployment.update(environment="prod", checks=3)
+    deployment.update(environment="prod", checks=3, origin="pre_existing")
     deployment["differences"][0].update(
         segments=["deployment_metadata", "k.dot", 0],
         file="manifests/envs.yaml",
@@ -128,6 +136,7 @@ def test_wave_2_snapshot_keys_are_accepted() -> None:
         (lambda r: r["deployments"][0]["differences"][0].update(kind="x"), "differences/0/kind"),
         (lambda r: r["deployments"][0]["differences"][0].pop("line"), "differences/0"),
         (lambda r: r["deployments"][0]["differences"][0].update(origin="x"), "origin"),
+        (lambda r: r.update(changed_since={"ref": "HEAD"}), "changed_since"),
         (lambda r: r["deployments"][0].update(environment="Prod"), "environment"),
         (lambda r: r.update(waited_s=-1), "waited_s"),
         (lambda r: r["summary"].update(total=-1), "summary/total"),
