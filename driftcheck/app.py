@@ -27,7 +27,7 @@ from driftcheck.live.api import ApiSource
 from driftcheck.live.records import Failed, Fetched, ListScope, LiveSource, Outcome, Progress
 from driftcheck.live.settings import HttpSettings
 from driftcheck.live.snapshot import SnapshotSource
-from driftcheck.manifest import DesiredState, load_manifests
+from driftcheck.manifest import DesiredState, LoadedSet, Selection, SelectionError, load_set
 from driftcheck.output import (
     ReportTarget,
     append_step_summary,
@@ -74,6 +74,7 @@ class CheckOptions:
     progress: Progress | None = None
     step_summary: str | None = None  # $GITHUB_STEP_SUMMARY
     gate: GateRequest | None = None  # --wait, --changed-since, --all
+    selection: Selection = field(default_factory=Selection)  # --env, --var, ${env:} values
 
 
 @dataclass(frozen=True)
@@ -87,11 +88,16 @@ class SnapshotOptions:
     api_key: ApiKey
     progress: Progress | None = None
     allow_partial: bool = False  # write the file even when deployments could not be recorded
+    selection: Selection = field(default_factory=Selection)
 
 
-def load_desired(paths: Sequence[str]) -> DesiredState:
-    """Every manifest under ``paths`` (default ``manifests/``); ManifestError lists problems."""
-    return load_manifests(paths or (DEFAULT_PATH,))
+def load_desired(paths: Sequence[str], selection: Selection | None = None) -> LoadedSet:
+    """Every manifest under ``paths`` (default ``manifests/``) for the selected environments;
+    ManifestError lists problems, SelectionError says what --env/--var do not fit. Without a
+    selection (``ignores``): every environment, with this process's environment."""
+    if selection is None:
+        selection = Selection(process_env=dict(os.environ), every_by_default=True)
+    return load_set(paths or (DEFAULT_PATH,), selection)
 
 
 def read_api_key(key: ApiKey) -> str:
@@ -147,9 +153,17 @@ def fail(message: str) -> int:
 def run_check(options: CheckOptions) -> int:
     from driftcheck import engine
     from driftcheck.baseline import load_baseline
+    from driftcheck.envrun import (
+        check_snapshot_environment,
+        desired_of,
+        http_for,
+        source_for,
+        state_at_ref,
+    )
 
     step_summary = _step_summary(options)
-    desired = load_desired(options.paths)
+    loaded = load_desired(options.paths, options.selection)
+    desired = desired_of(loaded)
     # Everything that can be wrong locally is found before the first request: the baseline
     # may even be the file that --report json= is about to overwrite (that one is allowed:
     # it has been read by then, and the new report is the next night's baseline).
@@ -162,15 +176,23 @@ def run_check(options: CheckOptions) -> int:
     baseline = load_baseline(options.baseline) if options.baseline else None
     # the wait line goes where the progress line goes: a terminal's stderr, not CI logs
     gate = (
-        options.gate.prepare(options.paths or (DEFAULT_PATH,), options.progress is not None)
+        options.gate.prepare(
+            options.paths or (DEFAULT_PATH,),
+            options.progress is not None,
+            # the manifests at REF are read for the same environments
+            lambda files: state_at_ref(files, options.selection),
+        )
         if options.gate is not None
         else None
     )
     source: LiveSource
     if options.live_from:
         source = SnapshotSource(options.live_from)
+        check_snapshot_environment(loaded, options.live_from)
     else:
-        source = api_source(options.http, options.api_key)
+        source = source_for(
+            loaded, lambda env: api_source(http_for(options.http, env), options.api_key)
+        )
     if gate is not None:
         from driftcheck import gate as release_gate
 
@@ -249,15 +271,25 @@ def emit(result: RunResult, options: CheckOptions, step_summary: str | None) -> 
 # validate
 
 
-def run_validate(paths: tuple[str, ...], ignores: IgnoreInputs) -> int:
-    """Manifests and the ``.driftignore`` files ``check`` would read, offline."""
-    desired = load_desired(paths)
-    load_policy(ignores, paths or (DEFAULT_PATH,), desired.deployments)
-    count = len(desired.deployments)
-    files = len(desired.files)
+def run_validate(
+    paths: tuple[str, ...], ignores: IgnoreInputs, selection: Selection | None = None
+) -> int:
+    """Manifests and the ``.driftignore`` files ``check`` would read, offline; without --env,
+    every environment of the set."""
+    selection = replace(selection or Selection(), every_by_default=True)
+    loaded = load_desired(paths, selection)
+    load_policy(ignores, paths or (DEFAULT_PATH,), loaded.deployments)
+    count = len(loaded.deployments)
+    files = len(loaded.files)
+    named = [state for state in loaded.states if state.name is not None]
+    per_environment = (
+        " (" + ", ".join(f"{s.name}: {len(s.desired.deployments)}" for s in named) + ")"
+        if named
+        else ""
+    )
     write_stdout(
         f"ok: {count} deployment{'s' if count != 1 else ''} in "
-        f"{files} manifest{'s' if files != 1 else ''}\n"
+        f"{files} manifest{'s' if files != 1 else ''}{per_environment}\n"
     )
     return 0
 
@@ -277,17 +309,26 @@ def run_ignores(paths: tuple[str, ...], ignores: IgnoreInputs, fmt: str) -> int:
 
 
 def run_snapshot(options: SnapshotOptions) -> int:
+    from driftcheck.envrun import ENVIRONMENT_KEY, http_for, single_environment
     from driftcheck.live.snapshot import snapshot_document
 
     scope = options.scope
+    environment = None
     if options.record_all and not options.paths and not os.path.exists(DEFAULT_PATH):
+        if options.selection.environments:  # never silently a snapshot of no environment
+            raise SelectionError(
+                f"--env {options.selection.environments[0]}: no manifests here define "
+                "environments (give the manifest PATH)"
+            )
         desired = DesiredState(())
     else:
-        desired = load_desired(options.paths)
+        loaded = load_desired(options.paths, options.selection)
+        environment = single_environment(loaded, "snapshot")
+        desired = loaded.states[0].desired
     if options.output != "-":
         inputs = [*desired.files, *([options.api_key.file] if options.api_key.file else [])]
         refuse_overwriting(f"--output {options.output}", options.output, inputs)
-    source = api_source(options.http, options.api_key)
+    source = api_source(http_for(options.http, environment), options.api_key)
     keys = [d.key for d in desired.deployments]
     captured = format_timestamp(dt.datetime.now(dt.timezone.utc))
     collected = source.collect(keys, mode="get", scope=scope, progress=options.progress)
@@ -308,13 +349,23 @@ def run_snapshot(options: SnapshotOptions) -> int:
     if options.as_manifest:
         from driftcheck.bootstrap import manifest_from_outcomes
 
+        declared_here = keys[: len(desired.deployments)] if environment else []
         text = manifest_from_outcomes(
-            keys, outcomes, source=source.description, captured_at=captured
+            keys,
+            outcomes,
+            source=source.description,
+            captured_at=captured,
+            environment=environment.name if environment else None,
+            # into an environment of an existing set: what the set declares there already
+            # would be a duplicate
+            skip=[(mi, dep, "already declared in the set") for mi, dep in declared_here],
         )
     else:
         document = snapshot_document(source.description, keys, outcomes, captured)
         if complete:
             document["all"] = True  # additive: --live-from can then look for unmanaged ones
+        if environment is not None:
+            document[ENVIRONMENT_KEY] = environment.name  # additive: --live-from checks it
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     failures = [(k, o) for k, o in zip(keys, outcomes, strict=True) if isinstance(o, Failed)]
     listing_failed = listing is not None and listing.error is not None

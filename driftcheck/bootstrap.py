@@ -57,6 +57,8 @@ def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
     # A string with a line break would otherwise be single-quoted across several lines, where
     # a blank line stands for the break: correct, but easy to break by hand. Double quotes
     # keep it on one line with a visible escape.
+    # interpolation reads "${" as a reference: a live value keeps its text as "$${"
+    data = data.replace("${", "$${")
     style = '"' if _LINE_BREAK.search(data) else None
     if style is None and not reads_as_string(data):
         style = "'"  # 1e3, 0o17, ~: numbers or null to driftcheck's loader unless quoted
@@ -72,8 +74,12 @@ def manifest_from_bodies(
     source: str,
     captured_at: str,
     omitted: Sequence[tuple[str, str, str]] = (),
+    environment: str | None = None,
 ) -> str:
     """Manifest v1 YAML that checks ``in_sync`` against exactly these live bodies.
+
+    With ``environment``, each deployment exists only there (its ids under
+    ``environments: {NAME: ...}``), so the file joins an existing set that defines it.
 
     ``entries`` are ``(model_instance_id, deployment_id, live body)``; ``omitted`` are
     ``(model_instance_id, deployment_id, reason)`` for deployments that have no body to
@@ -84,6 +90,7 @@ def manifest_from_bodies(
         f"# {GENERATOR}",
         f"# source: {comment_text(source)}",
         f"# captured_at: {comment_text(captured_at)}",
+        *([f"# environment: {comment_text(environment)}"] if environment else []),
         "# Spec defaults are left out (omitted means the default); server-managed fields are",
         "# dropped. Review before committing: this declares what is live, not what should be.",
         "version: 1",
@@ -92,7 +99,7 @@ def manifest_from_bodies(
     skipped: list[tuple[str, str, str]] = []
     for mi, dep, body in entries:
         if mi and dep:
-            declared.append(_deployment_block(mi, dep, body))
+            declared.append(_deployment_block(mi, dep, body, environment))
         else:
             skipped.append((mi, dep, "an empty model_instance_id or deployment_id is not allowed"))
     skipped.extend(omitted)
@@ -116,21 +123,33 @@ def manifest_from_outcomes(
     *,
     source: str,
     captured_at: str,
+    environment: str | None = None,
+    skip: Sequence[tuple[str, str, str]] = (),
 ) -> str:
-    """:func:`manifest_from_bodies` for what a live source answered (``snapshot`` uses this).
+    """:func:`manifest_from_bodies` for what a live source answered (``snapshot`` uses this);
+    ``skip`` lists deployments not to declare, with the reason (a comment says so).
 
     A 404 or a failed fetch has no live state to declare; it is listed as a comment instead.
     """
     entries: list[Entry] = []
-    omitted: list[tuple[str, str, str]] = []
+    omitted: list[tuple[str, str, str]] = list(skip)
+    skipped = {(mi, dep) for mi, dep, _ in skip}
     for (mi, dep), outcome in zip(keys, outcomes, strict=True):
+        if (mi, dep) in skipped:
+            continue
         if isinstance(outcome, Fetched):
             entries.append((mi, dep, outcome.body))
         elif isinstance(outcome, NotFound):
             omitted.append((mi, dep, "not found on the API (HTTP 404) when captured"))
         elif isinstance(outcome, Failed):
             omitted.append((mi, dep, f"could not be fetched: {outcome.error.message}"))
-    return manifest_from_bodies(entries, source=source, captured_at=captured_at, omitted=omitted)
+    return manifest_from_bodies(
+        entries,
+        source=source,
+        captured_at=captured_at,
+        omitted=omitted,
+        environment=environment,
+    )
 
 
 def comment_text(text: str) -> str:
@@ -142,8 +161,11 @@ def comment_text(text: str) -> str:
 # One deployment
 
 
-def _deployment_block(mi: str, dep: str, body: Any) -> str:
+def _deployment_block(mi: str, dep: str, body: Any, environment: str | None = None) -> str:
     declared, notes = declaration(mi, dep, body)
+    if environment is not None:
+        ids = {key: declared.pop(key) for key in ("model_instance_id", "deployment_id")}
+        declared["environments"] = {environment: ids}
     text = yaml.dump(
         {"deployments": [declared]},
         Dumper=_Dumper,
@@ -250,9 +272,24 @@ def _freeform_problem(value: Any) -> str | None:
     if _has_non_finite(value):
         # NaN never equals itself, so a declared NaN would drift forever.
         return "it holds a non-finite number (NaN or infinity)"
+    if _has_reference_key(value):
+        return "a key holds '${', which a manifest does not allow in keys"
     if _depth(value) + _DEPTH_ABOVE_FREEFORM > MAX_DEPTH:
         return f"it is nested deeper than a manifest may be ({MAX_DEPTH} levels)"
     return None
+
+
+def _has_reference_key(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if any(isinstance(key, str) and "${" in key for key in item):
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _has_non_finite(value: Any) -> bool:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from driftcheck import __version__
+from driftcheck.envoptions import env_options, selection
 from driftcheck.errors import DriftcheckError
 from driftcheck.options import (
     http_options,
@@ -198,6 +199,7 @@ def main() -> None:
     is_flag=True,
     help="With --changed-since: check every deployment, still marking origins.",
 )
+@env_options
 @http_options
 def check(
     paths: tuple[str, ...],
@@ -224,6 +226,7 @@ def check(
     """
     from driftcheck.app import CheckOptions, run_check
 
+    chosen = selection(kwargs, os.environ)
     http, key = http_settings(kwargs, os.environ.get("SGP_API_KEY", ""))
     options = CheckOptions(
         paths=paths,
@@ -243,6 +246,7 @@ def check(
         progress=progress_for(sys.stderr, os.environ),
         step_summary=os.environ.get("GITHUB_STEP_SUMMARY") or None,
         gate=gate_request(wait, changed_since, check_all, live_from, unmanaged),
+        selection=chosen,
     )
     return run_check(options)
 
@@ -270,12 +274,14 @@ def gate_request(
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @ignore_file_options
+@env_options
 def validate(paths: tuple[str, ...], **kwargs: Any) -> int:
     """Check manifests and the .driftignore files check reads, offline: every problem with
-    file:line. Exit 0 or 1."""
+    file:line. Exit 0 or 1. Without --env, every environment of the set is validated."""
     from driftcheck.app import run_validate
 
-    return run_validate(paths, ignore_inputs(kwargs))
+    chosen = selection(kwargs, os.environ)
+    return run_validate(paths, ignore_inputs(kwargs), chosen)
 
 
 @cli.command()
@@ -310,6 +316,19 @@ def schema(kind: SchemaKind) -> int:
     from driftcheck.schemas import schema_text
 
     click.echo(schema_text(kind), nl=False)
+    return 0
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@env_options
+def render(paths: tuple[str, ...], **kwargs: Any) -> int:
+    """Print one environment's effective manifest (plain manifest v1), each value with a
+    '# file:line' comment saying where it came from."""
+    from driftcheck.app import DEFAULT_PATH
+    from driftcheck.manifest.render import render_paths
+
+    click.echo(render_paths(paths or (DEFAULT_PATH,), selection(kwargs, os.environ)), nl=False)
     return 0
 
 
@@ -350,6 +369,7 @@ def schema(kind: SchemaKind) -> int:
     is_flag=True,
     help="Write a manifest v1 that checks in sync against the recorded state instead.",
 )
+@env_options
 @http_options
 def snapshot(
     paths: tuple[str, ...],
@@ -373,6 +393,7 @@ def snapshot(
         problem = unwritable(output)
         if problem:
             raise click.BadParameter(problem, param_hint="'--output'")
+    chosen = selection(kwargs, os.environ)
     http, key = http_settings(kwargs, os.environ.get("SGP_API_KEY", ""))
     options = SnapshotOptions(
         paths=paths,
@@ -384,6 +405,7 @@ def snapshot(
         api_key=key,
         progress=progress_for(sys.stderr, os.environ),
         allow_partial=allow_partial,
+        selection=chosen,
     )
     return run_snapshot(options)
 

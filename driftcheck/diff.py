@@ -93,7 +93,13 @@ def _vendor_trees(
     actual = live.get(_VC)
     if actual is None:
         return Difference(
-            _VC, DiffKind.MISSING_LIVE, declared, None, desired.line_for((_VC,)), segments=(_VC,)
+            _VC,
+            DiffKind.MISSING_LIVE,
+            declared,
+            None,
+            desired.line_for((_VC,)),
+            segments=(_VC,),
+            file=desired.file_for((_VC,)),
         )
     vendor = declared["vendor"]
     live_vendor = _live_vendor(actual, vendor)
@@ -111,6 +117,7 @@ def _vendor_trees(
             live_vendor,
             desired.line_for((_VC, "vendor")),
             segments=(_VC, "vendor"),
+            file=desired.file_for((_VC, "vendor")),
         )
     wanted: dict[str, Any] = {}
     found: dict[str, Any] = {}
@@ -188,6 +195,7 @@ def _deepdiff(
             live=None if kind is DiffKind.MISSING_LIVE else _raw(live, path),
             line=desired.line_for(path),
             segments=path,
+            file=desired.file_for(path),
         )
         for path, kind in found.items()
     ]

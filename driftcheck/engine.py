@@ -180,4 +180,5 @@ def _result(
         status=status,
         differences=differences,
         error=error,
+        environment=deployment.environment,
     )

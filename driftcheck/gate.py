@@ -80,11 +80,17 @@ class GateRequest:
             return None
         return cls(seconds, changed_since, check_all)
 
-    def prepare(self, paths: Sequence[str], show_progress: bool) -> GateOptions:
-        """Read what is local (git, the manifests at REF); raises ChangesError."""
+    def prepare(
+        self,
+        paths: Sequence[str],
+        show_progress: bool,
+        load: Callable[[list[str]], DesiredState] = load_manifests,
+    ) -> GateOptions:
+        """Read what is local (git, the manifests at REF, loaded with ``load``); raises
+        ChangesError."""
         changes = None
         if self.changed_since is not None:
-            changes = load_ref_state(self.changed_since, paths, load_manifests)
+            changes = load_ref_state(self.changed_since, paths, load)
         return GateOptions(
             wait=self.wait,
             clock=wait_module.CLOCK,

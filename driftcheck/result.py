@@ -72,6 +72,8 @@ class Difference:
     origin: Origin | None = None  # only with --changed-since
     segments: tuple[str | int, ...] = ()
     note: str | None = None
+    # with environments: the file of ``line`` (an override, the base, or a `vars` entry)
+    file: str | None = None
 
     def __post_init__(self) -> None:
         if not self.segments:
@@ -98,6 +100,7 @@ class DeploymentResult:
     declared_vendor: str | None = None  # lets a remediation preview name the vendor
     checks: int | None = None  # only with --wait: how many times it was fetched
     origin: Origin | None = None  # only with --changed-since, for a missing deployment
+    environment: str | None = None  # with environments: which one this deployment was in
 
     @property
     def key(self) -> str:

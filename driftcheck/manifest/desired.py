@@ -38,6 +38,13 @@ class DesiredDeployment:
     lines: dict[tuple[str | int, ...], int]
     ignore: tuple[IgnoreRule, ...] = ()  # the manifest's own: top-level, then this deployment's
     column: int = 1
+    # With environments: which one this is, and the file of each path whose winning value
+    # sits in another file than the deployment (a `vars` entry); None/empty without them.
+    environment: str | None = None
+    files: dict[tuple[str | int, ...], str] = field(default_factory=dict)
+    # Paths whose value came from ${env:NAME}: sensitive, whatever their name (the seam for
+    # sensitive-value masking).
+    sensitive_paths: frozenset[tuple[str | int, ...]] = frozenset()
 
     @property
     def key(self) -> tuple[str, str]:
@@ -51,13 +58,25 @@ class DesiredDeployment:
     def line_for(self, path: tuple[str | int, ...]) -> int:
         """The line that declares ``path``; inside free-form maps the nearest declared parent;
         otherwise (a defaulted field) the deployment's line."""
+        declared = self._declared(path)
+        return self.line if declared is None else self.lines[declared]
+
+    def file_for(self, path: tuple[str | int, ...]) -> str | None:
+        """With environments, the file of :meth:`line_for`'s line; None without them (the
+        deployment's own file is the report's ``manifest.file``)."""
+        if self.environment is None:
+            return None
+        declared = self._declared(path)
+        return self.file if declared is None else self.files.get(declared, self.file)
+
+    def _declared(self, path: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
         if path in self.lines:
-            return self.lines[path]
+            return path
         if path and path[0] in spec.FREEFORM_FIELDS:
             for end in range(len(path) - 1, 0, -1):
                 if path[:end] in self.lines:
-                    return self.lines[path[:end]]
-        return self.line
+                    return path[:end]
+        return None
 
 
 @dataclass(frozen=True)
@@ -66,3 +85,4 @@ class DesiredState:
     files: tuple[str, ...] = field(default=())
     # patterns (fnmatch, on name, id or mi/id) for live deployments nobody declares on purpose
     unmanaged_ignore: tuple[str, ...] = ()
+    environment: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,16 +14,14 @@ from driftcheck import spec
 from driftcheck.errors import Problem
 from driftcheck.ignore import IgnoreRule, Source, rule_from_entry
 from driftcheck.manifest import yaml
-from driftcheck.manifest.desired import DesiredDeployment, DesiredState, ManifestError
-from driftcheck.manifest.messages import describe, dotted, explain
+from driftcheck.manifest.desired import DesiredDeployment
+from driftcheck.manifest.effective import Effective
+from driftcheck.manifest.interpolate import Origin
+from driftcheck.manifest.messages import describe, dotted, explain, value_at
 from driftcheck.manifest.models import UNMANAGED_IGNORE, ManifestModel
 from driftcheck.manifest.yaml import Document, ScalarMemo, YamlError
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
-
-
-# ---------------------------------------------------------------------------------------------
-# Loading
 
 
 def discover(paths: Iterable[str]) -> tuple[list[str], list[Problem]]:
@@ -54,26 +53,6 @@ def discover(paths: Iterable[str]) -> tuple[list[str], list[Problem]]:
     return unique, problems
 
 
-def load_manifests(paths: Iterable[str]) -> DesiredState:
-    """Load and validate every manifest; raise :class:`ManifestError` with all problems."""
-    files, problems = discover(paths)
-    deployments: list[DesiredDeployment] = []
-    unmanaged_ignore: list[str] = []
-    memo = ScalarMemo()  # one load: spellings repeat across the files of a set
-    for name in files:
-        document = read_document(name, memo)
-        if isinstance(document, Problem):
-            problems.append(document)
-            continue
-        loaded, file_problems = _validate(name, document, unmanaged_ignore)
-        problems.extend(file_problems)
-        deployments.extend(loaded)
-    problems.extend(_duplicates(deployments))
-    if problems:
-        raise ManifestError(problems)
-    return DesiredState(tuple(deployments), tuple(files), tuple(unmanaged_ignore))
-
-
 def read_document(name: str, memo: ScalarMemo | None = None) -> Document | Problem:
     """One manifest file as a YAML document with positions, read within the size bound."""
     limit = yaml.MAX_FILE_BYTES  # read at call time: tests lower it
@@ -95,14 +74,29 @@ def read_document(name: str, memo: ScalarMemo | None = None) -> Document | Probl
         return Problem(name, exc.line, exc.column, exc.message)
 
 
-def _validate(
-    name: str, document: Document, unmanaged_ignore: list[str]
+def validate(
+    name: str,
+    document: Document,
+    unmanaged_ignore: list[str],
+    effective: Effective | None = None,
 ) -> tuple[list[DesiredDeployment], list[Problem]]:
+    """The deployments of one manifest (``effective``: of one file in one environment, whose
+    values may come from other files) and every problem found in it."""
     data = document.data
+    origins = effective.origins if effective is not None else None
 
     def problem(path: tuple[str | int, ...], message: str) -> Problem:
         line, column = document.position(path)
-        return Problem(name, line, column, message)
+        if effective is not None and len(path) > 1 and path[0] == "deployments":
+            # a message names the deployment by its index in the file, not in the environment
+            index = path[1]
+            if isinstance(index, int) and index < len(effective.indices):
+                original = f"deployments[{effective.indices[index]}]"
+                message = message.replace(f"deployments[{index}]", original)
+        if effective is not None and path in effective.sensitive:
+            # a value from ${env:NAME} never appears in a message, not even a wrong one
+            message = message.replace(repr(value_at(data, path)), "(sensitive)")
+        return Problem(_file_of(path, origins, name), line, column, message)
 
     if data is None:
         return [], [problem((), "empty manifest: expected 'version: 1' and 'deployments'")]
@@ -130,12 +124,21 @@ def _validate(
     deployments: list[DesiredDeployment] = []
     items = data.get("deployments")
     if not isinstance(items, list):
-        return [], problems
+        return [], _settled(problems, effective)
     # one pass over the positions, not one per deployment (that was quadratic in the file)
     lines_by_item: dict[int, dict[tuple[str | int, ...], int]] = {}
     for path, position in document.locations.items():
         if len(path) > 2 and path[0] == "deployments" and isinstance(path[1], int):
             lines_by_item.setdefault(path[1], {})[path[2:]] = position[0]
+    files_by_item: dict[int, dict[tuple[str | int, ...], str]] = {}
+    sensitive_by_item: dict[int, list[tuple[str | int, ...]]] = {}
+    if effective is not None:
+        for path, origin in effective.origins.items():
+            if origin.file != name and len(path) > 2 and path[0] == "deployments":
+                files_by_item.setdefault(int(path[1]), {})[path[2:]] = origin.file
+        for path in effective.sensitive:
+            if len(path) > 2 and path[0] == "deployments":
+                sensitive_by_item.setdefault(int(path[1]), []).append(path[2:])
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             continue
@@ -156,25 +159,53 @@ def _validate(
             if k not in ("model_instance_id", "deployment_id", "ignore")
         }
         line, column = document.position(base)
-        deployments.append(
-            DesiredDeployment(
-                model_instance_id=mi,
-                deployment_id=dep,
-                fields=declared,
-                file=name,
-                line=line,
-                lines=lines,
-                ignore=(*top_ignore, *own),
-                column=column,
-            )
+        deployment = DesiredDeployment(
+            model_instance_id=mi,
+            deployment_id=dep,
+            fields=declared,
+            file=name,
+            line=line,
+            lines=lines,
+            ignore=(*top_ignore, *own),
+            column=column,
         )
+        if effective is not None:
+            deployment = replace(
+                deployment,
+                environment=effective.environment,
+                files=files_by_item.get(index, {}),
+                sensitive_paths=frozenset(sensitive_by_item.get(index, ())),
+            )
+        deployments.append(deployment)
     if problems:
-        problems.sort(key=lambda p: (p.line, p.column))  # stable: same place keeps its order
         # still returned, so that a duplicate across files is reported with the rest
-        return deployments, problems
+        return deployments, _settled(problems, effective)
     silenced = data.get(UNMANAGED_IGNORE) or []
     unmanaged_ignore.extend(p for p in silenced if isinstance(p, str))
     return deployments, problems
+
+
+def _file_of(
+    path: tuple[str | int, ...], origins: dict[tuple[str | int, ...], Origin] | None, name: str
+) -> str:
+    if origins is None:
+        return name
+    for end in range(len(path), -1, -1):
+        found = origins.get(path[:end])
+        if found is not None:
+            return found.file
+    return name
+
+
+def _settled(problems: list[Problem], effective: Effective | None) -> list[Problem]:
+    if effective is None:
+        problems.sort(key=lambda p: (p.line, p.column))  # stable: same place keeps its order
+        return problems
+    # a value that could not be interpolated is reported once, as such: not also as a value
+    # of the wrong type on the same line
+    kept = [p for p in problems if (p.file, p.line) not in effective.unresolved]
+    kept.sort(key=lambda p: (p.file != effective.file, p.file, p.line, p.column))
+    return kept
 
 
 def _map_keys(
@@ -234,7 +265,7 @@ def _inside_ignore(loc: tuple[str | int, ...]) -> bool:
     return start > 0 and len(loc) > start
 
 
-def _duplicates(deployments: list[DesiredDeployment]) -> list[Problem]:
+def duplicates(deployments: list[DesiredDeployment]) -> list[Problem]:
     first: dict[tuple[str, str], DesiredDeployment] = {}
     problems = []
     for deployment in deployments:

@@ -79,7 +79,7 @@ def _clean_loc(loc: Loc) -> Loc:
     return tuple(cleaned)
 
 
-def _get(data: Any, path: Loc) -> Any:
+def value_at(data: Any, path: Loc) -> Any:
     for part in path:
         if isinstance(data, dict) and part in data:
             data = data[part]
@@ -116,14 +116,14 @@ def explain(error: Any, data: Any) -> tuple[Loc, str]:
         return loc, f"vendor_configuration: expected a mapping, got {describe(value)}"
     if kind == "union_tag_invalid":
         vendor_loc = (*loc, "vendor")
-        vendor = _get(data, vendor_loc)
+        vendor = value_at(data, vendor_loc)
         if not isinstance(vendor, str):
             return vendor_loc, f"vendor: expected LAUNCH or LLMENGINE, got {describe(vendor)}"
         close = close_match(vendor.upper(), spec.VENDORS)
         hint = f" (did you mean {close!r}?)" if close else ""
         return vendor_loc, f"unknown vendor {vendor!r}{hint}: expected LAUNCH or LLMENGINE"
     if in_vendor and isinstance(key, str):
-        vendor = _get(data, (*loc[:3], "vendor"))
+        vendor = value_at(data, (*loc[:3], "vendor"))
         field_spec = spec.VENDOR_FIELDS.get(str(vendor), {}).get(key)
         if key == "gpu_type" and isinstance(value, str):
             close = close_match(value, spec.GPU_TYPES, cutoff=0.5)
@@ -168,7 +168,7 @@ def _unknown_key(loc: Loc, data: Any) -> str:
             return f"{key!r} is server-managed and cannot be declared"
         return f"unknown key {key!r}: {suggest(key, DEPLOYMENT_KEYS)}"
     if len(loc) == 4 and loc[2] == "vendor_configuration":
-        vendor = str(_get(data, (*loc[:3], "vendor")))
+        vendor = str(value_at(data, (*loc[:3], "vendor")))
         other = spec.vendor_of_other_field(key, vendor)
         if other is not None:
             return f"{key!r} is not valid for vendor {vendor} (it belongs to {other})"

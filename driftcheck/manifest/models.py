@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from driftcheck import spec
+from driftcheck.manifest.schema import with_environments
 from driftcheck.paths import PATTERN_REGEX
 
 MANIFEST_VERSION = 1
@@ -196,7 +197,7 @@ TOP_KEYS = tuple(f.alias or n for n, f in ManifestModel.model_fields.items())
 
 
 def json_schema() -> dict[str, Any]:
-    schema = ManifestModel.model_json_schema()
+    schema = with_environments(ManifestModel.model_json_schema())
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "driftcheck manifest v1"
     return schema

@@ -161,3 +161,8 @@ def entry_description(entry: BaselineEntry) -> str:
         "unmanaged": "unmanaged",
     }[key.type.value]
     return printable(f"{label} {detail}")
+
+
+def environment_heading(environment: str) -> str:
+    """``Environment prod:``, above each environment's findings (only with environments)."""
+    return f"Environment {printable(environment)}:"

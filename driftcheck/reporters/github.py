@@ -67,13 +67,16 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
     for deployment in result.deployments:
         location = deployment.location
         label = deployment.label
+        if deployment.environment is not None:
+            label = f"{label} [{deployment.environment}]"
         own = _level(marks.of_deployment(deployment) if marks else None)
         if deployment.status is Status.DRIFTED:
             for diff in deployment.differences:
                 desired, live = difference_sides(diff)
                 message = f"{diff.path}: {desired} -> {live} (desired -> live){note_suffix(diff)}"
                 level, prefix = _level(marks.of_difference(deployment, diff) if marks else None)
-                where = _where(location, diff.line, f"{prefix}drift: {label}")
+                at = location if diff.file is None else SourceLocation(diff.file, diff.line)
+                where = _where(at, diff.line, f"{prefix}drift: {label}")
                 lines.append(command(level, message, where))
         elif deployment.status is Status.MISSING:
             where = _where(location, location.line, f"{own[1]}missing: {label}")

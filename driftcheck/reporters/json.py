@@ -81,6 +81,8 @@ def _deployment(deployment: DeploymentResult, marks: Marks | None) -> dict[str, 
         ],
         "error": _error(deployment.error),
     }
+    if deployment.environment is not None:
+        data["environment"] = deployment.environment  # additive: only with environments
     data.update(mark_fields(marks.of_deployment(deployment) if marks else None))
     # additive to report v1: only with --changed-since / --wait
     if deployment.origin is not None:
@@ -141,6 +143,8 @@ def _difference(diff: Difference) -> dict[str, Any]:
     } | ({"origin": diff.origin.value} if diff.origin is not None else {})
     if diff.note is not None:
         data["note"] = diff.note  # e.g. the ignore that would have silenced it has expired
+    if diff.file is not None:
+        data["file"] = diff.file  # additive: with environments, the file of `line`
     return data
 
 

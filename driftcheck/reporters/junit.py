@@ -44,19 +44,56 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
     }
     elapsed = _seconds(result.started_at, result.finished_at)
     root = ET.Element("testsuites", {"name": SUITE_NAME, **counts, "time": elapsed})
+    groups: dict[str | None, list[DeploymentResult]] = {}
+    for deployment in result.deployments:
+        groups.setdefault(deployment.environment, []).append(deployment)
+    named = list(groups.items()) if any(name is not None for name in groups) else []
+    if not named:
+        named = [(None, list(result.deployments))]
+    for index, (environment, members) in enumerate(named):
+        # with environments, one test suite per environment; the live listing goes last
+        last = index == len(named) - 1
+        suite_name = SUITE_NAME if environment is None else f"{SUITE_NAME} [{environment}]"
+        stamp = _timestamp(result.started_at)
+        _suite(
+            root,
+            suite_name,
+            members,
+            result if last else None,
+            (elapsed, stamp),
+            missing_message(result),
+        )
+    ET.indent(root)
+    body = ET.tostring(root, encoding="unicode")
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
+
+
+def _suite(
+    root: ET.Element,
+    name: str,
+    deployments: list[DeploymentResult],
+    listing: RunResult | None,
+    timing: tuple[str, str],
+    missing: str,
+) -> None:
+    """One test suite; ``listing`` (the run) adds its unmanaged deployments and listing error."""
+    unmanaged = (listing.unmanaged or ()) if listing is not None else ()
+    listing_error = listing.listing_error if listing is not None else None
+    failed = sum(d.status in (Status.DRIFTED, Status.MISSING) for d in deployments)
+    errors = sum(d.status is Status.ERROR for d in deployments)
+    counts = {
+        "tests": str(len(deployments) + len(unmanaged) + (listing_error is not None)),
+        "failures": str(failed + len(unmanaged)),
+        "errors": str(errors + (listing_error is not None)),
+    }
+    elapsed, started = timing
     suite = ET.SubElement(
         root,
         "testsuite",
-        {
-            "name": SUITE_NAME,
-            **counts,
-            "skipped": "0",
-            "time": elapsed,
-            "timestamp": _timestamp(result.started_at),
-        },
+        {"name": name, **counts, "skipped": "0", "time": elapsed, "timestamp": started},
     )
-    for deployment in result.deployments:
-        _testcase(suite, deployment, missing_message(result))
+    for deployment in deployments:
+        _testcase(suite, deployment, missing)
     for entry in unmanaged:
         case = ET.SubElement(
             suite,
@@ -66,16 +103,13 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
         message = xml_text(unmanaged_message(entry))
         failure = ET.SubElement(case, "failure", {"message": message, "type": "unmanaged"})
         failure.text = xml_body(f"{entry.label} unmanaged: {message}")
-    if result.listing_error is not None:
+    if listing_error is not None:
         case = ET.SubElement(
             suite, "testcase", {"classname": "unmanaged", "name": "live listing", "time": "0"}
         )
-        message = xml_text(result.listing_error.message)
-        kind = result.listing_error.kind.value
+        message = xml_text(listing_error.message)
+        kind = listing_error.kind.value
         ET.SubElement(case, "error", {"message": message, "type": kind}).text = message
-    ET.indent(root)
-    body = ET.tostring(root, encoding="unicode")
-    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
 
 
 def _testcase(suite: ET.Element, deployment: DeploymentResult, missing: str) -> None:

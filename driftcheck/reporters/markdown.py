@@ -11,6 +11,7 @@ from driftcheck.reporters._words import (
     coverage_line,
     difference_sides,
     entry_description,
+    environment_heading,
     error_message,
     missing_message,
     plural,
@@ -95,21 +96,27 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
             f"Since the baseline: **{counts['new']} new**, {counts['persisting']} persisting, "
             f"{counts['resolved']} resolved."
         )
-    rows = ["| Deployment | Status | Details |", "| --- | --- | --- |"]
-    rows.extend(
-        f"| {text_cell(d.label)} | {STATUS_WORDS[d.status]}{_state(d, marks)} "
-        f"| {_details(d, result)} |"
-        for d in listed
-    )
-    rows.extend(
-        f"| {text_cell(u.label)} | unmanaged | {text_cell(unmanaged_message(u))} |"
-        for u in unmanaged
-    )
-    if result.listing_error is not None:
-        message = text_cell(result.listing_error.message)
-        rows.append(f"| live listing | error | {message} |")
-    parts.append("\n".join(rows))
-    parts.extend(_differences(d) for d in listed if d.status is Status.DRIFTED)
+    groups = _by_environment(listed)
+    for index, (environment, members) in enumerate(groups):
+        if environment is not None:
+            # with environments: each one's table and differences under its own heading
+            parts.append(f"#### {text_cell(environment_heading(environment).rstrip(':'))}")
+        rows = ["| Deployment | Status | Details |", "| --- | --- | --- |"]
+        rows.extend(
+            f"| {text_cell(d.label)} | {STATUS_WORDS[d.status]}{_state(d, marks)} "
+            f"| {_details(d, result)} |"
+            for d in members
+        )
+        if index == len(groups) - 1:
+            rows.extend(
+                f"| {text_cell(u.label)} | unmanaged | {text_cell(unmanaged_message(u))} |"
+                for u in unmanaged
+            )
+            if result.listing_error is not None:
+                message = text_cell(result.listing_error.message)
+                rows.append(f"| live listing | error | {message} |")
+        parts.append("\n".join(rows))
+        parts.extend(_differences(d) for d in members if d.status is Status.DRIFTED)
     if marks is not None and marks.resolved:
         items = "\n".join(f"- {text_cell(entry_description(e))}" for e in marks.resolved)
         parts.append(
@@ -117,6 +124,17 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False) -> 
         )
     parts.extend(_ignore_notes(result))
     return "\n\n".join(parts) + "\n"
+
+
+def _by_environment(
+    listed: list[DeploymentResult],
+) -> list[tuple[str | None, list[DeploymentResult]]]:
+    """The listed deployments by environment, in the order environments first appear (one
+    group without a name when the set has no environments)."""
+    groups: dict[str | None, list[DeploymentResult]] = {}
+    for deployment in listed:
+        groups.setdefault(deployment.environment, []).append(deployment)
+    return list(groups.items()) or [(None, [])]
 
 
 def _ignore_notes(result: RunResult) -> list[str]:

@@ -51,6 +51,9 @@ def render(result: RunResult, *, color: bool = False, verbose: bool = False, **_
     blocks = ["\n".join(HEADER)]
     for deployment in result.deployments:
         label = printable(deployment.label)
+        if deployment.environment is not None:
+            # each environment's requests go to its own account (and base URL)
+            label += f" [environment {printable(deployment.environment)}]"
         if deployment.status is Status.DRIFTED:
             blocks.append(_drifted(deployment, label))
         elif deployment.status is Status.MISSING:

@@ -170,7 +170,8 @@ def _deployment_results(
     found = []
     for diff in deployment.differences:
         mark = marks.of_difference(deployment, diff) if marks else None
-        location = SourceLocation(deployment.location.file, diff.line)
+        # with environments the winning value may sit in another file (a `vars` entry)
+        location = SourceLocation(diff.file or deployment.location.file, diff.line)
         found.append(
             _result(
                 DIFF_RULES[diff.kind.value],
@@ -238,9 +239,9 @@ def _resolved(
 
 
 def _ids(deployment: DeploymentResult) -> tuple[str, ...]:
-    environment = getattr(deployment, "environment", None)  # with environments, when given
     ids = (deployment.model_instance_id, deployment.deployment_id)
-    return (*ids, environment) if isinstance(environment, str) else ids
+    environment = deployment.environment  # with environments: staging and prod stay apart
+    return (*ids, environment) if environment is not None else ids
 
 
 def _difference_text(diff: Difference) -> str:

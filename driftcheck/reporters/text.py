@@ -13,13 +13,14 @@ from driftcheck.reporters._words import (
     coverage_line,
     difference_line,
     entry_description,
+    environment_heading,
     error_message,
     missing_message,
     printable,
     summary_line,
     unmanaged_message,
 )
-from driftcheck.result import Mark, RunResult, State, Status
+from driftcheck.result import DeploymentResult, Mark, Marks, RunResult, State, Status
 
 _YELLOW = "\x1b[33m"
 _GREEN = "\x1b[32m"
@@ -95,31 +96,17 @@ def _blocks(
         return ""
 
     blocks: list[str] = []
+    heading: str | None = None
     for deployment in result.deployments:
-        label = printable(deployment.label)
-        own = marks.of_deployment(deployment) if marks is not None else None
-        if deployment.status is Status.IN_SYNC:
-            if verbose:
-                blocks.append(paint(f"  {label} in sync", _DIM))
-        elif deployment.status is Status.DRIFTED:
-            lines = []
-            for diff in deployment.differences:
-                mark = marks.of_difference(deployment, diff) if marks is not None else None
-                if keep(mark):
-                    origin = origin_suffix(diff.origin)  # --changed-since
-                    lines.append(sigil_line(f"    {difference_line(diff)}{origin}{since(mark)}"))
-            if lines:
-                blocks.append(sigil_line(f"~ {label} drifted"))
-                blocks.extend(lines)
-        elif not keep(own):
-            continue
-        elif deployment.status is Status.MISSING:
-            origin = origin_suffix(deployment.origin)  # --changed-since
-            line = f"+ {label} missing: {missing_message(result)}{origin}{since(own)}"
-            blocks.append(sigil_line(line))
-        else:
-            message = printable(error_message(deployment))
-            blocks.append(sigil_line(f"! {label} error: {message}{since(own)}"))
+        own_blocks = _deployment_blocks(
+            deployment, result, marks, keep, since, verbose, sigil_line, paint
+        )
+        environment = deployment.environment
+        if own_blocks and environment is not None and environment != heading:
+            # with environments, each one's blocks under its own heading
+            heading = environment
+            blocks.extend([*([""] if blocks else []), paint(environment_heading(heading), _BOLD)])
+        blocks.extend(own_blocks)
     for entry in result.unmanaged or ():
         mark = marks.unmanaged(entry.model_instance_id, entry.deployment_id) if marks else None
         if keep(mark):
@@ -128,3 +115,34 @@ def _blocks(
     if result.listing_error is not None and state is not State.PERSISTING:
         blocks.append(sigil_line(f"! unmanaged: {printable(result.listing_error.message)}"))
     return blocks
+
+
+def _deployment_blocks(
+    deployment: DeploymentResult,
+    result: RunResult,
+    marks: Marks | None,
+    keep: Callable[[Mark | None], bool],
+    since: Callable[[Mark | None], str],
+    verbose: bool,
+    sigil_line: Callable[[str], str],
+    paint: Callable[[str, str], str],
+) -> list[str]:
+    label = printable(deployment.label)
+    own = marks.of_deployment(deployment) if marks is not None else None
+    if deployment.status is Status.IN_SYNC:
+        return [paint(f"  {label} in sync", _DIM)] if verbose else []
+    if deployment.status is Status.DRIFTED:
+        lines = []
+        for diff in deployment.differences:
+            mark = marks.of_difference(deployment, diff) if marks is not None else None
+            if keep(mark):
+                origin = origin_suffix(diff.origin)  # --changed-since
+                lines.append(sigil_line(f"    {difference_line(diff)}{origin}{since(mark)}"))
+        return [sigil_line(f"~ {label} drifted"), *lines] if lines else []
+    if not keep(own):
+        return []
+    if deployment.status is Status.MISSING:
+        origin = origin_suffix(deployment.origin)  # --changed-since
+        return [sigil_line(f"+ {label} missing: {missing_message(result)}{origin}{since(own)}")]
+    message = printable(error_message(deployment))
+    return [sigil_line(f"! {label} error: {message}{since(own)}")]

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.acceptance.conftest import API_KEY, invoke
 from tests.emulator import Emulator, Reply, launch_config, llmengine_config, make_deployment
 
@@ -85,8 +87,11 @@ def test_failed_deployment_is_left_out_and_reads_back_as_error(
 
 
 def test_as_manifest_round_trip_is_in_sync(
-    emulator: Emulator, manifest: Any, tmp_path: Path
+    emulator: Emulator, manifest: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # no PATH and no manifests/ here: --all records the account alone (not this repository's
+    # example manifests)
+    monkeypatch.chdir(tmp_path)
     populate(emulator)
     snap, adopted = tmp_path / "snap.json", tmp_path / "adopted.yaml"
     assert invoke(["snapshot", "--all", "-o", str(snap)], env(emulator)).code == 0

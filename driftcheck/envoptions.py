@@ -1,0 +1,65 @@
+"""``--env`` and ``--var``: the command line's side of environments (click only)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import click
+
+from driftcheck.manifest import Selection
+from driftcheck.manifest.interpolate import VAR_NAME
+from driftcheck.manifest.scalars import core_scalar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def env_options(func: F) -> F:
+    func = click.option(
+        "--var",
+        "variables",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="Set ${var.NAME} (repeatable; VALUE is read as YAML: 9 is a number).",
+    )(func)
+    func = click.option(
+        "--env",
+        "environments",
+        multiple=True,
+        envvar="DRIFTCHECK_ENV",
+        metavar="NAME",
+        help="Environment of the manifest set (repeatable; 'all' for every one; "
+        "env DRIFTCHECK_ENV).",
+    )(func)
+    return func
+
+
+def selection(
+    kwargs: dict[str, Any], environ: Mapping[str, str], *, every: bool = False
+) -> Selection:
+    """Take ``--env``/``--var`` out of a command's keyword arguments."""
+    environments = tuple(kwargs.pop("environments"))
+    return Selection(
+        environments=environments,
+        variables=parse_vars(kwargs.pop("variables")),
+        process_env=dict(environ),
+    )
+
+
+def parse_vars(values: tuple[str, ...]) -> dict[str, Any]:
+    parsed: dict[str, Any] = {}
+    for value in values:
+        name, sep, text = value.partition("=")
+        if not sep:
+            raise click.BadParameter(
+                f"{value!r}: expected NAME=VALUE, e.g. workers=4", param_hint="'--var'"
+            )
+        if not VAR_NAME.match(name):
+            raise click.BadParameter(
+                f"{value!r}: a variable name matches [A-Za-z_][A-Za-z0-9_-]*",
+                param_hint="'--var'",
+            )
+        if name in parsed:
+            raise click.BadParameter(f"{name} is given twice", param_hint="'--var'")
+        parsed[name] = core_scalar(text)
+    return parsed

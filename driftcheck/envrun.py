@@ -1,0 +1,201 @@
+"""A run over several environments: one desired state, one live source per environment.
+
+The engine sees one ordered list of deployments and one source; this module builds both from a
+loaded set. Each environment's deployments go to a source with that environment's base URL and
+``x-selected-account-id``, so a run over staging and prod sends prod's account with prod's
+requests. A set without environments gives the plain desired state and the plain source.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from driftcheck.errors import DriftcheckError
+from driftcheck.live.records import (
+    Collected,
+    Key,
+    Listing,
+    ListScope,
+    LiveSource,
+    Outcome,
+    Progress,
+)
+from driftcheck.live.settings import HttpSettings
+from driftcheck.manifest import (
+    DesiredState,
+    Environment,
+    LoadedSet,
+    Selection,
+    SelectionError,
+    load_set,
+)
+
+ENVIRONMENT_KEY = "environment"  # additive key of snapshot v1
+
+
+def desired_of(loaded: LoadedSet) -> DesiredState:
+    """Every selected environment's deployments, in order, as one desired state."""
+    if len(loaded.states) == 1:
+        return loaded.states[0].desired
+    silenced = (p for state in loaded.states for p in state.desired.unmanaged_ignore)
+    return DesiredState(loaded.deployments, loaded.files, tuple(dict.fromkeys(silenced)))
+
+
+def http_for(http: HttpSettings, environment: Environment | None) -> HttpSettings:
+    """The environment's own account and base URL win over the command line's."""
+    if environment is None:
+        return http
+    return replace(
+        http,
+        base_url=environment.base_url or http.base_url,
+        account_id=environment.account_id or http.account_id,
+    )
+
+
+def source_for(loaded: LoadedSet, make: Callable[[Environment | None], LiveSource]) -> LiveSource:
+    """One source per selected environment (built by ``make``), behind one ``collect``."""
+    parts = [
+        (state.name, _made(make, state.environment), [d.key for d in state.desired.deployments])
+        for state in loaded.states
+    ]
+    if len(parts) == 1:
+        return parts[0][1]
+    return EnvironmentSources(parts)
+
+
+def _made(
+    make: Callable[[Environment | None], LiveSource], environment: Environment | None
+) -> LiveSource:
+    try:
+        return make(environment)
+    except DriftcheckError as exc:
+        if environment is None:
+            raise
+        # a base URL or account from the manifest: say which environment set it, and where
+        where = environment.origin
+        raise DriftcheckError(
+            f"environment {environment.name!r} ({where.file}:{where.line}): {exc.message}"
+        ) from None
+
+
+class EnvironmentSources:
+    """Answers each key from the source of the environment that declares it.
+
+    A key declared in several environments (the same ids in two accounts) goes to them in
+    order of appearance, so the full list of a run maps exactly; a re-check of a subset
+    (``--wait``) maps each key to the first environment that declares it.
+    """
+
+    def __init__(self, parts: Sequence[tuple[str | None, LiveSource, Sequence[Key]]]) -> None:
+        self.parts = list(parts)
+        self.description = ", ".join(f"{name}: {source.description}" for name, source, _ in parts)
+        self._homes: dict[Key, list[int]] = {}
+        for index, (_name, _source, keys) in enumerate(self.parts):
+            for key in keys:
+                self._homes.setdefault(key, []).append(index)
+
+    def collect(
+        self,
+        keys: Sequence[Key],
+        *,
+        mode: str = "auto",
+        scope: ListScope | None = None,
+        progress: Progress | None = None,
+    ) -> Collected:
+        wanted: list[list[tuple[int, Key]]] = [[] for _ in self.parts]
+        used: dict[Key, int] = {}
+        for position, key in enumerate(keys):
+            homes = self._homes.get(key) or [0]
+            seen = used.get(key, 0)
+            used[key] = seen + 1
+            wanted[homes[min(seen, len(homes) - 1)]].append((position, key))
+        outcomes: list[Outcome | None] = [None] * len(keys)
+        listings: list[Listing] = []
+        done = 0
+        for (_name, source, _declared), part in zip(self.parts, wanted, strict=True):
+            if not part and scope is None:
+                continue
+            shown = _shifted(progress, done, len(keys))
+            collected = source.collect([k for _, k in part], mode=mode, scope=scope, progress=shown)
+            for (position, _key), outcome in zip(part, collected.outcomes, strict=True):
+                outcomes[position] = outcome
+            if collected.listing is not None:
+                listings.append(collected.listing)
+            done += len(part)
+        return Collected([o for o in outcomes if o is not None], _merged(listings))
+
+
+def _shifted(progress: Progress | None, done_before: int, total: int) -> Progress | None:
+    if progress is None:
+        return None
+    return lambda done, _count: progress(done_before + done, total)
+
+
+def _merged(listings: list[Listing]) -> Listing | None:
+    """Every environment's live deployments; the first listing error stands for the run."""
+    if not listings:
+        return None
+    error = next((listing.error for listing in listings if listing.error is not None), None)
+    items = [item for listing in listings for item in listing.items]
+    return Listing(items, listings[0].scope, error)
+
+
+def check_snapshot_environment(loaded: LoadedSet, path: str) -> None:
+    """``--live-from`` must read a snapshot of the environment being checked."""
+    names = [state.name for state in loaded.states]
+    if len(names) > 1:
+        raise DriftcheckError(
+            "--live-from reads one environment's snapshot: choose one with --env NAME "
+            f"(selected: {', '.join(str(n) for n in names)})"
+        )
+    wanted = names[0]
+    recorded = _recorded_environment(path)
+    if recorded == wanted:
+        return
+    if wanted is None:
+        raise DriftcheckError(
+            f"{path} is a snapshot of environment {recorded!r}, but the manifests define "
+            "no environments"
+        )
+    if recorded is None:
+        raise DriftcheckError(
+            f"{path} records no environment, so it cannot stand for environment {wanted!r}; "
+            f"record it with: driftcheck snapshot --env {wanted}"
+        )
+    raise DriftcheckError(
+        f"{path} is a snapshot of environment {recorded!r}, not {wanted!r}: "
+        f"record one with: driftcheck snapshot --env {wanted}"
+    )
+
+
+def _recorded_environment(path: str) -> str | None:
+    # SnapshotSource reports every other problem of the file; only the name is needed here.
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    value = data.get(ENVIRONMENT_KEY) if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def single_environment(loaded: LoadedSet, command: str) -> Environment | None:
+    """A snapshot records one environment (one account, one base URL)."""
+    if len(loaded.states) > 1:
+        names = ", ".join(str(state.name) for state in loaded.states)
+        raise DriftcheckError(
+            f"{command} records one environment at a time: choose one with --env NAME "
+            f"(selected: {names})"
+        )
+    return loaded.states[0].environment
+
+
+def state_at_ref(files: list[str], selection: Selection) -> DesiredState:
+    """The manifests at ``--changed-since REF`` for the same environments. A REF that predates
+    the selected environments declared nothing for them: everything there is this change."""
+    try:
+        return desired_of(load_set(files, selection))
+    except SelectionError:
+        return DesiredState(())
