@@ -40,6 +40,7 @@ from driftcheck.result import EXIT_ERROR, FailOn, RunResult, format_timestamp
 
 if TYPE_CHECKING:
     from driftcheck.gate import GateRequest
+    from driftcheck.wait import Clock
 
 DEFAULT_PATH = "manifests"
 MIN_KEY_LENGTH = 8
@@ -75,6 +76,7 @@ class CheckOptions:
     step_summary: str | None = None  # $GITHUB_STEP_SUMMARY
     gate: GateRequest | None = None  # --wait, --changed-since, --all
     selection: Selection = field(default_factory=Selection)  # --env, --var, ${env:} values
+    clock: Clock | None = None  # --wait's time for this run; None: the system clock
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,15 @@ def run_check(options: CheckOptions) -> int:
     inputs += [name for name in (options.live_from, options.api_key.file) if name]
     for target in options.reports:
         refuse_overwriting(f"--report {target.format}={target.path}", target.path, inputs)
+    if step_summary:
+        # appending the job summary to a manifest (or to a report file that is replaced
+        # whole) would corrupt it; GitHub's own path never clashes
+        clash = clashing_input(step_summary, [*inputs, *(t.path for t in options.reports)])
+        if clash is not None:
+            raise DriftcheckError(
+                f"$GITHUB_STEP_SUMMARY names {clash}, which this run reads or writes as a "
+                "report; the job summary would corrupt it"
+            )
     baseline = load_baseline(options.baseline) if options.baseline else None
     # the wait line goes where the progress line goes: a terminal's stderr, not CI logs
     gate = (
@@ -181,6 +192,7 @@ def run_check(options: CheckOptions) -> int:
             options.progress is not None,
             # the manifests at REF are read for the same environments
             lambda files: state_at_ref(files, options.selection),
+            options.clock,
         )
         if options.gate is not None
         else None
@@ -375,12 +387,16 @@ def run_snapshot(options: SnapshotOptions) -> int:
     output = options.output
     # A snapshot that lacks deployments would read back as errors at best; the previous
     # file is often the last good record, so only --allow-partial may replace it.
-    if output != "-" and (failures or listing_failed) and not options.allow_partial:
-        kept = "kept the previous" if os.path.exists(output) else "did not write"
+    # The same holds for standard output: a pipeline must not take a partial snapshot for a
+    # whole one (the exit code alone is easy to lose after a pipe).
+    if (failures or listing_failed) and not options.allow_partial:
+        if output == "-":
+            kept = "did not write the snapshot to standard output"
+        else:
+            kept = f"{'kept the previous' if os.path.exists(output) else 'did not write'} {output}"
         missing = f"{len(failures)} of {len(keys)} deployments" if failures else "the listing"
         return fail(
-            f"{kept} {output}: {missing} could not be recorded "
-            "(--allow-partial writes what was recorded)"
+            f"{kept}: {missing} could not be recorded (--allow-partial writes what was recorded)"
         )
     if output == "-":
         write_stdout(text)

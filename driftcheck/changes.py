@@ -15,16 +15,17 @@ the same loader as the working tree's, into a temporary directory. Then:
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import os
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from driftcheck.errors import DriftcheckError
-from driftcheck.live.records import Failed, Fetched, LiveSource, NotFound
+from driftcheck.live.records import Failed, Fetched, LiveSource, NotFound, Outcome
 from driftcheck.manifest import MANIFEST_SUFFIXES, DesiredDeployment, DesiredState, ManifestError
 from driftcheck.result import (
     ChangeScope,
@@ -34,12 +35,19 @@ from driftcheck.result import (
     RunResult,
     Status,
 )
-from driftcheck.wait import ObservingSource, ReplaySource
+from driftcheck.wait import ObservingSource, ReplaySource, Slot, slot_of
 
 Key = tuple[str, str]
 #: ``check(desired, source)`` with the run's comparison options, by GET, without listing.
 Check = Callable[[DesiredState, LiveSource], RunResult]
 GIT_TIMEOUT = 60.0
+
+
+@runtime_checkable
+class ByEnvironment(Protocol):
+    """A live source made of one source per environment (envrun.EnvironmentSources)."""
+
+    def for_environment(self, name: str | None) -> LiveSource | None: ...
 
 
 class ChangesError(DriftcheckError):
@@ -48,26 +56,31 @@ class ChangesError(DriftcheckError):
 
 @dataclasses.dataclass(frozen=True)
 class RefState:
-    """The declarations at REF, keyed by deployment."""
+    """The declarations at REF, keyed by deployment (and environment)."""
 
     ref: str
-    deployments: dict[Key, DesiredDeployment]
+    deployments: dict[Slot, DesiredDeployment]
 
     def select(self, desired: DesiredState, *, check_all: bool) -> tuple[DesiredState, int]:
-        """The deployments to check, and how many were left out as unchanged."""
-        changed = tuple(d for d in desired.deployments if self.changed(d))
+        """The deployments to check, and how many were left out as unchanged.
+
+        A changed deployment whose ids other environments declare too brings their copies
+        along (checked, marked against their own REF declaration): the environments' source
+        routes a key to its environments in order, so every copy must be asked for."""
         if check_all:
             return desired, 0
-        unchanged = len(desired.deployments) - len(changed)
-        return dataclasses.replace(desired, deployments=changed), unchanged
+        keys = {d.key for d in desired.deployments if self.changed(d)}
+        chosen = tuple(d for d in desired.deployments if d.key in keys)
+        unchanged = len(desired.deployments) - len(chosen)
+        return dataclasses.replace(desired, deployments=chosen), unchanged
 
     def changed(self, deployment: DesiredDeployment) -> bool:
-        before = self.deployments.get(deployment.key)
+        before = self.deployments.get(slot_of(deployment))
         return before is None or _declaration(before) != _declaration(deployment)
 
     def removed(self, desired: DesiredState) -> list[DesiredDeployment]:
-        declared = {d.key for d in desired.deployments}
-        return [d for key, d in self.deployments.items() if key not in declared]
+        declared = {slot_of(d) for d in desired.deployments}
+        return [d for where, d in self.deployments.items() if where not in declared]
 
 
 def _declaration(deployment: DesiredDeployment) -> str:
@@ -83,10 +96,12 @@ def load_ref_state(
     """Read the manifests under ``paths`` as they were at ``ref`` and load them with ``load``."""
     if not ref or ref.startswith("-"):
         raise ChangesError(f"--changed-since {ref!r}: not a git revision")
+    # The repository is the one that holds the manifests, wherever the command runs from.
+    anchor = _directory_of(paths[0]) if paths else os.getcwd()
     top = _git(
         ["rev-parse", "--show-toplevel"],
-        os.getcwd(),
-        f"--changed-since needs a git work tree, and {os.getcwd()} is not inside one",
+        anchor,
+        f"--changed-since needs a git work tree, and the manifests' {anchor} is not inside one",
     )
     root = Path(top.decode("utf-8", "surrogateescape").strip())
     commit = _git(
@@ -113,23 +128,45 @@ def load_ref_state(
                 f"({len(exc.problems)} problem(s)), first: {ref}:{where}:{first.line}:"
                 f"{first.column}: {first.message}"
             ) from None
-    return RefState(ref, {d.key: d for d in state.deployments})
+    return RefState(ref, {slot_of(d): d for d in state.deployments})
+
+
+def _directory_of(path: str) -> str:
+    """An existing directory to ask git from: the path itself, or the file's directory."""
+    directory = path if os.path.isdir(path) else os.path.dirname(path)
+    return os.path.abspath(directory if directory and os.path.isdir(directory) else os.curdir)
 
 
 def _files_at(sha: str, ref: str, root: Path, paths: Sequence[str]) -> list[str]:
-    """Manifest files at ``sha`` under each path (repository-relative, sorted, unique)."""
-    found: dict[str, None] = {}
+    """Manifest files at ``sha`` under each path (repository-relative, sorted, unique).
+
+    A file the change renamed or moved into the given paths is read at REF under its old name
+    too: a renamed manifest is not a set of new deployments. (One moved out of them is read
+    as usual: its deployments are no longer declared here, so they are listed as removed.)"""
+    wanted: list[tuple[str, bool]] = []  # (repository-relative path, is an explicit file)
     for raw in paths:
         rel = os.path.relpath(os.path.realpath(raw), os.path.realpath(root))
         if rel == os.pardir or rel.startswith(os.pardir + os.sep):
             raise ChangesError(f"--changed-since {ref}: {raw} is outside the git work tree {root}")
-        rel = "" if rel == os.curdir else Path(rel).as_posix()
+        wanted.append(("" if rel == os.curdir else Path(rel).as_posix(), not os.path.isdir(raw)))
+
+    def chosen(name: str) -> bool:
+        for rel, explicit_file in wanted:
+            if explicit_file and name == rel:
+                return True
+            inside = not rel or name.startswith(rel + "/")
+            if not explicit_file and inside and name.endswith(MANIFEST_SUFFIXES):
+                return True
+        return False
+
+    renamed = _renames(sha, ref, root)
+    found: dict[str, None] = {}
+    for rel, _ in wanted:
         listing = _git(
             ["ls-tree", "-r", "-z", "--full-tree", sha, "--", rel or "."],
             root,
             f"cannot list {ref}:{rel}",
         )
-        explicit_file = not os.path.isdir(raw)
         for record in listing.split(b"\0"):
             if not record:
                 continue
@@ -138,9 +175,32 @@ def _files_at(sha: str, ref: str, root: Path, paths: Sequence[str]) -> list[str]
             name = name_bytes.decode("utf-8", "surrogateescape")
             if kind != b"blob" or mode == b"120000":
                 continue  # submodules and symlinks hold no manifest text of their own
-            if explicit_file or name.endswith(MANIFEST_SUFFIXES):
+            if chosen(name):
                 found[name] = None
+    for old, new in renamed.items():
+        if chosen(new):
+            found[old] = None
     return sorted(found)
+
+
+def _renames(sha: str, ref: str, root: Path) -> dict[str, str]:
+    """Files renamed between ``sha`` and the work tree: old name -> new name."""
+    out = _git(
+        ["diff", "--no-ext-diff", "--find-renames", "--name-status", "-z", sha, "--"],
+        root,
+        f"cannot compare {ref} with the work tree",
+    )
+    fields = out.decode("utf-8", "surrogateescape").split("\0")
+    renamed: dict[str, str] = {}
+    index = 0
+    while index < len(fields) and fields[index]:
+        status = fields[index]
+        if status.startswith("R") and index + 2 < len(fields):
+            renamed[fields[index + 1]] = fields[index + 2]
+            index += 3
+        else:
+            index += 3 if status.startswith("C") else 2
+    return renamed
 
 
 def _git(args: list[str], cwd: str | Path, failure: str) -> bytes:
@@ -178,16 +238,14 @@ def mark_origins(
     check_all: bool,
 ) -> RunResult:
     """Mark each finding ``this_change`` / ``pre_existing`` and list the removed deployments."""
-    keys = {(d.model_instance_id, d.deployment_id) for d in result.deployments}
+    slots = {slot_of(d) for d in result.deployments}
     before = tuple(
-        d for key, d in ref_state.deployments.items() if key in keys and key in observed.last
+        d for where, d in ref_state.deployments.items() if where in slots and where in observed.last
     )
-    judged = check(DesiredState(before), ReplaySource(observed)).deployments if before else ()
-    at_ref = {(d.model_instance_id, d.deployment_id): d for d in judged}
-    deployments = tuple(
-        _marked(d, at_ref.get(key) if key in ref_state.deployments else None)
-        for d, key in ((d, (d.model_instance_id, d.deployment_id)) for d in result.deployments)
-    )
+    replay = ReplaySource(observed, [slot_of(d) for d in before])
+    judged = check(DesiredState(before), replay).deployments if before else ()
+    at_ref = {slot_of(d): d for d in judged}
+    deployments = tuple(_marked(d, at_ref.get(slot_of(d))) for d in result.deployments)
     return dataclasses.replace(
         result,
         deployments=deployments,
@@ -226,8 +284,14 @@ def _removed(
     the inner source: these are not declared, so they get no ``checks`` count."""
     if not gone:
         return ()
-    keys = [d.key for d in gone]
-    outcomes = observed.inner.collect(keys, mode="get").outcomes
+    outcomes: list[Outcome] = []
+    # one environment at a time, from its own source: a key no longer declared has no home
+    for environment, group in itertools.groupby(gone, key=lambda d: d.environment):
+        source = observed.inner
+        if isinstance(source, ByEnvironment):
+            source = source.for_environment(environment) or source
+        keys = [d.key for d in group]
+        outcomes.extend(source.collect(keys, mode="get").outcomes)
     removed = []
     for deployment, outcome in zip(gone, outcomes, strict=True):
         status: Any = None

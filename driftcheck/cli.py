@@ -7,6 +7,7 @@ and ``--help`` start fast.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import Sequence
@@ -34,6 +35,7 @@ from driftcheck.terminal import progress_for, use_color
 if TYPE_CHECKING:
     from driftcheck.app import FetchMode
     from driftcheck.gate import GateRequest
+    from driftcheck.wait import Clock
 
 
 class DriftcheckGroup(click.Group):
@@ -72,18 +74,36 @@ class DriftcheckGroup(click.Group):
             code = EXIT_ERROR
         except BrokenPipeError:
             code = EXIT_ERROR
+        except OSError as exc:
+            code = EXIT_ERROR
+            if exc.errno in _WRITE_ERRNOS:
+                # --help, --version, schema, completion: click printed, the disk was full
+                from driftcheck.output import discard_stdout
+
+                discard_stdout()
+                click.echo(f"driftcheck: error: cannot write output: {exc.strerror}", err=True)
+            else:
+                _internal_error(exc)
         except Exception as exc:  # the last line of defence: never a traceback for a user
-            click.echo(
-                f"driftcheck: internal error ({type(exc).__name__}: {exc}); "
-                "please report this with the command you ran",
-                err=True,
-            )
+            _internal_error(exc)
             code = EXIT_ERROR
         if not isinstance(code, int):
             code = 0
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+# what writing to a full disk, a quota or a broken device raises (BrokenPipeError is apart)
+_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG})
+
+
+def _internal_error(exc: Exception) -> None:
+    click.echo(
+        f"driftcheck: internal error ({type(exc).__name__}: {exc}); "
+        "please report this with the command you ran",
+        err=True,
+    )
 
 
 @click.group(cls=DriftcheckGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -247,8 +267,17 @@ def check(
         step_summary=os.environ.get("GITHUB_STEP_SUMMARY") or None,
         gate=gate_request(wait, changed_since, check_all, live_from, unmanaged),
         selection=chosen,
+        clock=injected_clock(click.get_current_context().obj),
     )
     return run_check(options)
+
+
+def injected_clock(obj: object) -> Clock | None:
+    """A clock given as click's ``obj`` (``cli.main(obj=clock)``): how tests run ``--wait``
+    without sleeping. Time is passed in, never read from a module global."""
+    from driftcheck.wait import Clock
+
+    return obj if isinstance(obj, Clock) else None
 
 
 def gate_request(

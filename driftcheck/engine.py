@@ -43,16 +43,18 @@ def check(
     version: str = "",
     live_from: str | None = None,
     declared: DesiredState | None = None,
+    tally: Tally | None = None,
 ) -> RunResult:
     """``baseline`` marks each finding new or persisting; ``version`` is the driftcheck
     version the reports name (passed in, so that nothing here reads package state);
     ``live_from`` names the snapshot the source reads, for the reports' wording;
-    ``declared`` is the whole declared set when ``desired`` is a part of it."""
+    ``declared`` is the whole declared set when ``desired`` is a part of it; ``tally``
+    (instead of ``policy``) counts across several checks of one run (``--wait``)."""
     started = dt.datetime.now(dt.timezone.utc)
     keys = [d.key for d in desired.deployments]
     collected = source.collect(keys, mode=fetch_mode, scope=unmanaged, progress=progress)
     everything = (declared or desired).deployments
-    tally = Tally(policy or IgnorePolicy(), desired.deployments, everything)
+    tally = tally or Tally(policy or IgnorePolicy(), desired.deployments, everything)
     results = tuple(
         judge(deployment, outcome, strict=strict, tally=tally)
         for deployment, outcome in zip(desired.deployments, collected.outcomes, strict=True)

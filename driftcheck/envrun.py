@@ -84,8 +84,9 @@ class EnvironmentSources:
     """Answers each key from the source of the environment that declares it.
 
     A key declared in several environments (the same ids in two accounts) goes to them in
-    order of appearance, so the full list of a run maps exactly; a re-check of a subset
-    (``--wait``) maps each key to the first environment that declares it.
+    order of appearance, so a caller must ask for every copy of such a key, in declared order
+    (the gate does: ``--wait`` and ``--changed-since`` bring the other copies along); asked
+    alone, a copy goes to the first environment that declares it.
     """
 
     def __init__(self, parts: Sequence[tuple[str | None, LiveSource, Sequence[Key]]]) -> None:
@@ -95,6 +96,10 @@ class EnvironmentSources:
         for index, (_name, _source, keys) in enumerate(self.parts):
             for key in keys:
                 self._homes.setdefault(key, []).append(index)
+
+    def for_environment(self, name: str | None) -> LiveSource | None:
+        """The source of one environment (a deployment no longer declared has no home key)."""
+        return next((source for part, source, _ in self.parts if part == name), None)
 
     def collect(
         self,

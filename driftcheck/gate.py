@@ -12,12 +12,11 @@ import random
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from driftcheck import wait as wait_module
 from driftcheck.baseline import Baseline, mark
 from driftcheck.changes import RefState, load_ref_state, mark_origins
-from driftcheck.ignore import IgnorePolicy
+from driftcheck.ignore import IgnorePolicy, Tally
 from driftcheck.live.records import LiveSource
 from driftcheck.manifest import DesiredState, load_manifests
 from driftcheck.result import RunResult, format_timestamp
@@ -35,9 +34,12 @@ from driftcheck.wait import (
 if TYPE_CHECKING:
     from driftcheck.app import CheckOptions
 
-#: ``check(desired, source, first)``: the run's comparison options; ``first`` is the first
-#: pass (progress, listing for --unmanaged, the chosen fetch mode), later ones GET only.
-CheckFn = Callable[[DesiredState, LiveSource, bool], RunResult]
+#: Which check of a run: the first pass (progress, listing for --unmanaged, the chosen fetch
+#: mode), a re-check of --wait (GET only), or REF's declarations judged for --changed-since
+#: (replayed; its ignores are REF's, so it must not count towards the run's ignores).
+Pass = Literal["first", "again", "ref"]
+#: ``check(desired, source, which)`` with the run's comparison options.
+CheckFn = Callable[[DesiredState, LiveSource, Pass], RunResult]
 
 
 class GateUsageError(ValueError):
@@ -85,15 +87,16 @@ class GateRequest:
         paths: Sequence[str],
         show_progress: bool,
         load: Callable[[list[str]], DesiredState] = load_manifests,
+        clock: Clock | None = None,
     ) -> GateOptions:
         """Read what is local (git, the manifests at REF, loaded with ``load``); raises
-        ChangesError."""
+        ChangesError. ``clock``: the run's time (a fresh system clock unless injected)."""
         changes = None
         if self.changed_since is not None:
             changes = load_ref_state(self.changed_since, paths, load)
         return GateOptions(
             wait=self.wait,
-            clock=wait_module.CLOCK,
+            clock=clock or SystemClock(),
             changes=changes,
             check_all=self.check_all,
             wait_progress=WaitLine(sys.stderr) if show_progress else None,
@@ -122,7 +125,12 @@ def run(
     the final observation (a mark made on the first pass would describe a stale state)."""
     from driftcheck import __version__, engine
 
-    def check(state: DesiredState, live: LiveSource, first: bool) -> RunResult:
+    # One tally for the run's own passes: a re-check replaces its deployment's counts, so the
+    # ignores' counts and statuses describe the last observation, as the deployments do.
+    tally = Tally(policy, desired.deployments)
+
+    def check(state: DesiredState, live: LiveSource, which: Pass) -> RunResult:
+        first = which == "first"
         return engine.check(
             state,
             live,
@@ -135,9 +143,11 @@ def run(
             version=__version__,
             live_from=check_options.live_from,
             declared=desired,  # a subset is checked: ignores of the rest are not "unused"
+            tally=None if which == "ref" else tally,
         )
 
     result = run_with(desired, source, check, options)
+    result = dataclasses.replace(result, ignores=tally.report(result.deployments))
     if baseline is not None:
         now = format_timestamp(result.started_at)
         marks = mark(result.deployments, result.unmanaged, baseline, now)
@@ -149,9 +159,12 @@ def run_with(
     desired: DesiredState, source: LiveSource, check: CheckFn, options: GateOptions
 ) -> RunResult:
     def again(subset: DesiredState, live: LiveSource) -> RunResult:
-        return check(subset, live, False)
+        return check(subset, live, "again")
 
-    observed = ObservingSource(source)
+    def at_ref(before: DesiredState, live: LiveSource) -> RunResult:
+        return check(before, live, "ref")
+
+    observed = ObservingSource(source, desired.deployments)
     selected, unchanged = desired, 0
     if options.changes is not None:
         selected, unchanged = options.changes.select(desired, check_all=options.check_all)
@@ -161,7 +174,7 @@ def run_with(
         if options.wait is not None
         else None
     )
-    result = check(selected, observed, True)
+    result = check(selected, observed, "first")
     if waiter is not None:
         result = waiter.settle(result, selected, observed, again)
         if isinstance(options.wait_progress, WaitLine):
@@ -172,7 +185,7 @@ def run_with(
             options.changes,
             desired,
             observed,
-            again,
+            at_ref,
             unchanged=unchanged,
             check_all=options.check_all,
         )

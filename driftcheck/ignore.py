@@ -210,7 +210,7 @@ class Tally:
         ``unused``, since it was not tried."""
         self.policy = policy
         self.deployments = tuple(deployments if declared is None else declared)
-        self._counts: dict[tuple[str, str], dict[IgnoreRule, int]] = {}
+        self._counts: dict[tuple[str | None, str, str], dict[IgnoreRule, int]] = {}
 
     def filter(
         self, deployment: Declared, differences: Iterable[Difference]
@@ -227,7 +227,9 @@ class Tally:
             if decision.expired is not None:
                 diff = replace(diff, note=expired_note(decision.expired))
             kept.append(diff)
-        self._counts[deployment.key] = counts
+        # per environment too: the same ids may be declared in several (different accounts)
+        where = (getattr(deployment, "environment", None), *deployment.key)
+        self._counts[where] = counts
         return tuple(kept)
 
     def report(self, results: Sequence[DeploymentResult]) -> tuple[IgnoreReport, ...]:
@@ -289,9 +291,12 @@ def describe(
 
 def unaccountable(rules: Iterable[IgnoreRule]) -> list[str]:
     """``--require-ignore-reason``: one ``file:line: message`` per rule without a reason or
-    an until day (``--ignore`` is refused as a whole by the command line)."""
+    an until day (``--ignore`` is refused as a whole by the command line; ``!`` lines silence
+    nothing, so they need neither)."""
     problems = []
     for rule in rules:
+        if rule.negated:  # a '!' line re-includes: it stops no one from looking
+            continue
         lacking = [name for name in ("reason", "until") if getattr(rule, name) is None]
         if lacking and rule.file is not None:
             problems.append(
@@ -328,6 +333,8 @@ def rule_from_entry(
         item = entry.get(key)
         if item is None and key in entry:
             problems.append(((key,), f"{key}: must not be null"))
+        elif key == "until" and item is not None and not isinstance(item, str):
+            problems.append(((key,), f"until: expected a YYYY-MM-DD day, got {item!r}"))
         elif item is not None and not (isinstance(item, str) and item.strip()):
             problems.append(((key,), f"{key}: expected a non-empty string"))
         elif isinstance(item, str):

@@ -204,6 +204,13 @@ def parse_line(line: str, file: str, number: int) -> IgnoreRule | None:
     except PatternError as exc:
         raise _LineError(f"invalid path pattern {pattern_text!r}: {exc}") from None
     fields = _fields(extra)
+    if negated and "until" in fields:
+        # An expired rule takes no part, so an expired '!' would let the ignore above it
+        # silence again: a date would make drift disappear, the opposite of expiring.
+        raise _LineError(
+            "until= cannot date a '!' line: it re-includes (silences nothing), and once "
+            "expired the ignore it overrides would silence again; date that ignore instead"
+        )
     return IgnoreRule(
         pattern,
         Source.FILE,

@@ -217,7 +217,7 @@ def ignore_inputs(kwargs: dict[str, Any], ignores: Sequence[str] = ()) -> Ignore
 
 
 def parse_report_targets(values: Sequence[str]) -> tuple[ReportTarget, ...]:
-    from driftcheck.output import ReportTarget, same_file, unwritable
+    from driftcheck.output import ReportTarget, is_stdout, same_file, unwritable
 
     targets: list[ReportTarget] = []
     for value in values:
@@ -234,6 +234,12 @@ def parse_report_targets(values: Sequence[str]) -> tuple[ReportTarget, ...]:
         if path == "-":
             raise click.BadParameter(
                 f"{value!r}: standard output takes --format; give --report a file",
+                param_hint="'--report'",
+            )
+        if is_stdout(path):
+            raise click.BadParameter(
+                f"{value!r}: that is where standard output goes, which --format writes; "
+                "give --report another file",
                 param_hint="'--report'",
             )
         problem = unwritable(path)

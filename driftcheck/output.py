@@ -29,6 +29,8 @@ class ReportTarget:
 
 def unwritable(path: str) -> str | None:
     """Why ``path`` cannot be written, found before any request is made (None: it can)."""
+    if not path:
+        return "the path is empty"
     if os.path.isdir(path):
         return f"{path} is a directory"
     parent = os.path.dirname(os.path.abspath(path))
@@ -48,6 +50,24 @@ def same_file(a: str, b: str) -> bool:
         return os.path.samefile(a, b)
     except OSError:  # one of them does not exist yet: different files
         return False
+
+
+_STDOUT_NAMES = frozenset({"/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"})
+
+
+def is_stdout(path: str) -> bool:
+    """Whether ``path`` is standard output (``/dev/stdout``), or the file or pipe the shell
+    sent stdout to: a report there would interleave with ``--format``'s output, or be
+    replaced under it. A shared device such as ``/dev/null`` is no clash."""
+    if os.path.abspath(path) in _STDOUT_NAMES:
+        return True
+    try:
+        out = os.fstat(sys.stdout.fileno())
+        target = os.stat(path)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return False  # no such file yet, or stdout is not a real file (tests capture it)
+    shared = stat.S_ISREG(target.st_mode) or stat.S_ISFIFO(target.st_mode)
+    return shared and (out.st_dev, out.st_ino) == (target.st_dev, target.st_ino)
 
 
 def clashing_input(path: str, inputs: Iterable[str]) -> str | None:
@@ -98,11 +118,11 @@ def write_stdout(text: str) -> None:
     except BrokenPipeError:
         raise  # the reader went away (``| head``): the CLI exits 1 quietly
     except OSError as exc:
-        _discard_stdout()
+        discard_stdout()
         raise DriftcheckError(f"cannot write to standard output: {exc.strerror or exc}") from None
 
 
-def _discard_stdout() -> None:
+def discard_stdout() -> None:
     """Point fd 1 at /dev/null so that the interpreter's final flush of what is still
     buffered cannot fail a second time (it would print "Exception ignored ...")."""
     try:

@@ -7,8 +7,9 @@ from typing import IO
 
 
 def use_color(no_color: bool, stream: IO[str], environ: Mapping[str, str]) -> bool:
-    # https://no-color.org: only a non-empty NO_COLOR turns colour off
-    if no_color or environ.get("NO_COLOR"):
+    # https://no-color.org: only a non-empty NO_COLOR turns colour off; a terminal that says
+    # it is dumb (Emacs shells, some CI consoles) shows escape codes as garbage
+    if no_color or environ.get("NO_COLOR") or environ.get("TERM") == "dumb":
         return False
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())

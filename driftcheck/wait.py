@@ -6,8 +6,9 @@ again with backoff (2 s, doubling to 30 s, jittered) until each is in sync, its 
 a failure (nothing will change any more), or the deadline passes. The report is the last
 observation of each deployment.
 
-Time is injected (a :class:`Clock` with ``monotonic`` and ``sleep``), so tests use a fake
-clock and never sleep; the emulator advances a rollout per request instead.
+Time is injected (a :class:`Clock` with ``monotonic`` and ``sleep``, given by the caller for
+one run; the command line takes it from click's ``obj``), so tests use a fake clock and never
+sleep; the emulator advances a rollout per request instead.
 """
 
 from __future__ import annotations
@@ -18,13 +19,21 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import IO, Protocol
+from typing import IO, Protocol, runtime_checkable
 
 from driftcheck.live.records import Collected, Fetched, ListScope, LiveSource, Outcome, Progress
-from driftcheck.manifest import DesiredState
+from driftcheck.manifest import DesiredDeployment, DesiredState
 from driftcheck.result import DeploymentResult, ErrorKind, RunResult, Status
 
 Key = tuple[str, str]
+#: One declared deployment of a run: the same ids may be declared in several environments
+#: (they live in different accounts), so a key alone does not name a finding.
+Slot = tuple[str | None, str, str]
+
+
+def slot_of(item: DesiredDeployment | DeploymentResult) -> Slot:
+    return (item.environment, item.model_instance_id, item.deployment_id)
+
 
 FIRST_DELAY = 2.0
 MAX_DELAY = 30.0
@@ -43,12 +52,14 @@ def parse_duration(text: str) -> float:
     """``90s``, ``10m``, ``1m30s``, ``1.5h`` -> seconds. A unit is required: ``--wait 10``
     could mean seconds or minutes, and a gate must not guess."""
     spec = text.strip().lower()
-    pos, total = 0, 0.0
+    pos, total, last_unit = 0, 0.0, math.inf
     for match in _DURATION.finditer(spec):
-        if match.start() != pos:
+        unit = _UNITS[match.group(2)]
+        # each unit once, largest first (1h30m): "1h1h" or "30s1m" is a typo, not a plan
+        if match.start() != pos or unit >= last_unit:
             break
-        total += float(match.group(1)) * _UNITS[match.group(2)]
-        pos = match.end()
+        total += float(match.group(1)) * unit
+        pos, last_unit = match.end(), unit
     if not spec or pos != len(spec):
         raise DurationError(f"{text!r} is not a duration; use e.g. 90s, 10m or 1m30s")
     if not math.isfinite(total) or total <= 0:
@@ -58,6 +69,7 @@ def parse_duration(text: str) -> float:
     return total
 
 
+@runtime_checkable
 class Clock(Protocol):
     def monotonic(self) -> float: ...
 
@@ -72,23 +84,26 @@ class SystemClock:
         time.sleep(seconds)
 
 
-#: The clock a run uses unless given one; read when a run starts, so a test can replace it.
-CLOCK: Clock = SystemClock()
-
-
 class ObservingSource:
     """A source that remembers, per deployment, how often it was fetched and the last outcome.
 
     The wait loop needs the live ``status`` (a FAILED rollout ends the wait) and ``--changed-
     since`` judges the REF's declaration against the very same live body; neither is part of
     a :class:`DeploymentResult`, and neither must cost a second request.
+
+    Outcomes are kept per :data:`Slot`. A key declared in several environments is answered
+    by them in order of appearance (as the environments' source routes it), so a collect
+    must ask for every copy of such a key, in declared order (``declared``).
     """
 
-    def __init__(self, inner: LiveSource) -> None:
+    def __init__(self, inner: LiveSource, declared: Sequence[DesiredDeployment] = ()) -> None:
         self.inner = inner
         self.description = inner.description
-        self.checks: dict[Key, int] = {}
-        self.last: dict[Key, Outcome] = {}
+        self.checks: dict[Slot, int] = {}
+        self.last: dict[Slot, Outcome] = {}
+        self._homes: dict[Key, list[str | None]] = {}
+        for deployment in declared:
+            self._homes.setdefault(deployment.key, []).append(deployment.environment)
 
     def collect(
         self,
@@ -99,13 +114,17 @@ class ObservingSource:
         progress: Progress | None = None,
     ) -> Collected:
         collected = self.inner.collect(keys, mode=mode, scope=scope, progress=progress)
+        seen: dict[Key, int] = {}
         for key, outcome in zip(keys, collected.outcomes, strict=True):
-            self.checks[key] = self.checks.get(key, 0) + 1
-            self.last[key] = outcome
+            homes = self._homes.get(key) or [None]
+            nth = seen[key] = seen.get(key, -1) + 1
+            where = (homes[min(nth, len(homes) - 1)], *key)
+            self.checks[where] = self.checks.get(where, 0) + 1
+            self.last[where] = outcome
         return collected
 
-    def live_status(self, key: Key) -> str | None:
-        outcome = self.last.get(key)
+    def live_status(self, where: Slot) -> str | None:
+        outcome = self.last.get(where)
         if isinstance(outcome, Fetched) and isinstance(outcome.body, dict):
             status = outcome.body.get("status")
             return status if isinstance(status, str) else None
@@ -116,8 +135,10 @@ class ReplaySource:
     """Answers from outcomes already observed: judging another declaration against the same
     live state costs no request."""
 
-    def __init__(self, observed: ObservingSource) -> None:
+    def __init__(self, observed: ObservingSource, slots: Sequence[Slot]) -> None:
+        """``slots``: what each key of the one :meth:`collect` call stands for, in order."""
         self.observed = observed
+        self.slots = list(slots)
         self.description = observed.description
 
     def collect(
@@ -128,7 +149,8 @@ class ReplaySource:
         scope: ListScope | None = None,
         progress: Progress | None = None,
     ) -> Collected:
-        return Collected([self.observed.last[key] for key in keys])
+        assert [where[1:] for where in self.slots] == list(keys), "slots and keys differ"
+        return Collected([self.observed.last[where] for where in self.slots])
 
 
 #: ``check(desired, source)`` with the run's comparison options; fetches by GET, no listing.
@@ -155,7 +177,7 @@ class Waiter:
     ) -> RunResult:
         """Re-check what is not settled until it is, or the deadline; the last observation of
         each deployment wins. ``first`` must have been fetched through ``source``."""
-        current = {(d.model_instance_id, d.deployment_id): d for d in first.deployments}
+        current = {slot_of(d): d for d in first.deployments}
         wait_began = self.clock.monotonic()
         finished_at = first.finished_at
         delay = FIRST_DELAY
@@ -172,6 +194,7 @@ class Waiter:
             jittered = min(delay * (0.75 + 0.5 * self.rng.random()), MAX_DELAY)
             self.clock.sleep(min(jittered, left))
             delay = min(delay * 2, MAX_DELAY)
+            # every environment's copy of a pending key: the source routes copies in order
             keys = {(d.model_instance_id, d.deployment_id) for d in pending}
             subset = dataclasses.replace(
                 desired, deployments=tuple(d for d in desired.deployments if d.key in keys)
@@ -179,13 +202,10 @@ class Waiter:
             again = recheck(subset, source)
             finished_at = again.finished_at
             for deployment in again.deployments:
-                current[(deployment.model_instance_id, deployment.deployment_id)] = deployment
+                current[slot_of(deployment)] = deployment
         waited = round(self.clock.monotonic() - wait_began, 1)
         deployments = tuple(
-            dataclasses.replace(
-                current[(d.model_instance_id, d.deployment_id)],
-                checks=source.checks.get((d.model_instance_id, d.deployment_id), 0),
-            )
+            dataclasses.replace(current[slot_of(d)], checks=source.checks.get(slot_of(d), 0))
             for d in first.deployments
         )
         return dataclasses.replace(
@@ -196,12 +216,12 @@ class Waiter:
 def _worth_waiting(deployment: DeploymentResult, source: ObservingSource) -> bool:
     if deployment.status is Status.IN_SYNC:
         return False
-    status = source.live_status((deployment.model_instance_id, deployment.deployment_id))
+    status = source.live_status(slot_of(deployment))
     return status is None or status.upper() not in FAILURE_STATUSES
 
 
 def _describe(deployment: DeploymentResult, source: ObservingSource) -> str:
-    live = source.live_status((deployment.model_instance_id, deployment.deployment_id))
+    live = source.live_status(slot_of(deployment))
     return f"{deployment.label} ({live or deployment.status.value})"
 
 

@@ -92,6 +92,8 @@ class Reply:
     trickle: float = 0.0
     # read the request, then close the connection in order (FIN) without a byte of response
     drop: bool = False
+    # send these bytes as the whole response (not HTTP, or HTTP broken on purpose), then close
+    raw: bytes | None = None
 
 
 @dataclass
@@ -640,6 +642,9 @@ class Emulator:
             return False
         if reply.drop:
             return False  # _handle closes the connection in order
+        if reply.raw is not None:
+            await _send(writer, reply.raw)
+            return False
         status, payload = reply.status, _encode_body(reply.body)
         if reply.body is None and reply.status == 200 and route is not None:
             status, payload = self._stored(route, query)

@@ -46,8 +46,9 @@ class ApiSource:
     def __init__(self, settings: HttpSettings, *, rng: random.Random | None = None) -> None:
         check_settings(settings)
         self.settings = settings
-        self.description = settings.base_url
         self._http = Requester(settings, rng)
+        # written into snapshots as "source": a key pasted into the URL must not go with it
+        self.description = self._http.redactor.text(settings.base_url)
 
     def collect(
         self,
@@ -68,9 +69,11 @@ class ApiSource:
         found: dict[Key, dict[str, Any]] = {}
         listing: Listing | None = None
         use_lists = uses_lists(mode, len(keys))
+        answered = False  # whether a list page showed that the base URL is the API
         async with self._http.pool(workers) as client:
             if scope is not None:
                 listing = await self._list_scope(client, scope, workers)
+                answered = listing.error is None
                 if listing.error is None and use_lists:
                     found.update(index_items(listing.items, scope.model_instance_ids))
             wanted = sorted({mi for mi, _ in keys if (mi, _) not in found})
@@ -88,6 +91,7 @@ class ApiSource:
                 for mi, pages in zip(wanted, per_model, strict=True):
                     if isinstance(pages, list):  # a failed listing falls back to GETs
                         found.update(index_items(pages, (mi,)))
+                        answered = True
             elif use_lists and pending:
                 # Nearly one model instance per deployment: the account-wide list holds them
                 # all in a page or a few, unless the account is much larger than the manifests.
@@ -99,6 +103,7 @@ class ApiSource:
                 )
                 if isinstance(pages, list):
                     found.update(index_items(pages, None))
+                    answered = True
             outcomes: list[Outcome | None] = [
                 Fetched(found[key], 200, 1) if key in found else None for key in keys
             ]
@@ -118,10 +123,45 @@ class ApiSource:
             )
             for index, outcome in zip(missing, fetched, strict=True):
                 outcomes[index] = outcome
+            if not answered and not any(isinstance(o, Fetched) for o in outcomes):
+                outcomes = await self._unless_no_api(client, outcomes)
         done_outcomes = [o for o in outcomes if o is not None]
         if listing is not None and listing.error is None:
             listing = agree(listing, keys, done_outcomes)
         return Collected(done_outcomes, listing)
+
+    async def _unless_no_api(
+        self, client: ClientPool, outcomes: list[Outcome | None]
+    ) -> list[Outcome | None]:
+        """``outcomes``, with every 404 turned into an error when the base URL does not answer
+        like the API at all.
+
+        Asked only when this run saw 404s and nothing that proves the base URL (no deployment,
+        no list page): a wrong prefix in front of the API's own framework answers the same
+        JSON 404 for every path, and must never read as "everything needs creating". One list
+        request with ``limit=1`` settles it; anything but a 404 there (a 403 for a key that
+        may not list, an outage) leaves the 404s as they are.
+        """
+        if not any(isinstance(o, NotFound) for o in outcomes):
+            return outcomes
+        params: dict[str, Any] = {"page": 1, "limit": 1}
+        if self.settings.account_id:
+            params["account_id"] = self.settings.account_id
+        answer = await self._http.request(
+            client, ACCOUNT_LIST_PATH, params=params, label=ACCOUNT_LIST_PATH, stop_on_auth=False
+        )
+        if isinstance(answer, Failed) or answer.status != 404:
+            return outcomes
+        message = (
+            f"HTTP 404, and {ACCOUNT_LIST_PATH} answers 404 too: {self.description} does not "
+            "look like the Scale GP API; check --base-url (a wrong prefix, or a proxy?)"
+        )
+        return [
+            Failed(ErrorInfo(ErrorKind.HTTP, message, http_status=404, attempts=o.attempts))
+            if isinstance(o, NotFound)
+            else o
+            for o in outcomes
+        ]
 
     async def _list_scope(self, client: ClientPool, scope: ListScope, workers: int) -> Listing:
         if scope.model_instance_ids is None:
@@ -153,6 +193,7 @@ class ApiSource:
         ``shortcut``: the listing only saves GETs, so an auth answer does not stop the run and
         a listing of more than ``max_items`` is abandoned (the GETs are cheaper then)."""
         items: list[dict[str, Any]] = []
+        seen: set[tuple[Any, str]] = set()
         total: int | None = None
         page = 1
         while True:
@@ -189,18 +230,24 @@ class ApiSource:
                 return Failed(
                     ErrorInfo(ErrorKind.HTTP, f"{path} lists {total} deployments; not worth it")
                 )
+            # checked page by page: a server that answers the same page for every page
+            # number, with a huge total, would otherwise be paged through to the end
+            keys = {(item.get("model_instance_id"), item["id"]) for item in body["items"]}
+            if len(keys) != len(body["items"]) or not seen.isdisjoint(keys):
+                return Failed(
+                    ErrorInfo(
+                        ErrorKind.INVALID_RESPONSE,
+                        f"{path} listed a deployment twice (page {page}; the list changed "
+                        "while paging, or the server ignores the page number?)",
+                        http_status=answer.status,
+                        attempts=answer.attempts,
+                    )
+                )
+            seen |= keys
             items.extend(body["items"])
             if len(items) >= total:
                 break
             page += 1
-        keys = {(item.get("model_instance_id"), item["id"]) for item in items}
-        if len(keys) != len(items):
-            return Failed(
-                ErrorInfo(
-                    ErrorKind.INVALID_RESPONSE,
-                    f"{path} listed a deployment twice (the list changed while paging?)",
-                )
-            )
         return items
 
     async def fetch_one(self, client: ClientPool, key: Key) -> Outcome:

@@ -24,7 +24,13 @@ def reason(exc: Exception) -> str:
 def _intern_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     # Every deployment body repeats the same keys: one string object per key name saves
     # ~1.5 KB of memory per deployment (json shares keys only within one document).
-    return {sys.intern(key): value for key, value in pairs}
+    found = {sys.intern(key): value for key, value in pairs}
+    if len(found) != len(pairs):
+        # {"status": "READY", "status": "FAILED"}: RFC 8259 leaves the meaning open, and a
+        # gate must not pick one reading (Python keeps the last, other readers the first).
+        # The key is not named: a server may echo a secret as one.
+        raise JsonProblem("an object repeats a key (which value counts is ambiguous)")
+    return found
 
 
 def _finite(text: str) -> float:
@@ -86,8 +92,10 @@ def describe(raw: bytes, content_type: str) -> str:
     """What a body that is not the API's JSON looks like, for a message."""
     if not raw:
         return "an empty body"
-    kind = content_type.split(";")[0].strip() or "no content type"
-    return f"a {kind} body"
+    kind = content_type.split(";")[0].strip()
+    if not kind:
+        return "a body without a content type"
+    return f"{'an' if kind[0].lower() in 'aeiou' else 'a'} {kind} body"
 
 
 def detail(raw: bytes) -> str:

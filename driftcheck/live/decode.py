@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 # A list page of 10,000 deployments is ~20 MB; nothing driftcheck asks for comes near this.
 MAX_BODY_BYTES = 64 * 1024 * 1024
 # The encodings decoded here; a server must not use another one (HTTP content negotiation).
-ACCEPT_ENCODING = "gzip, deflate"
+ACCEPT_ENCODING = "gzip, deflate, br"
 _STEP = 64 * 1024
 _MAX_ENCODINGS = 3
 _WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
@@ -62,7 +62,48 @@ class _Inflate:
         yield from self.feed(b"")
 
 
-def _chain(stages: Sequence[_Inflate], data: bytes) -> Iterator[bytes]:
+class _Brotli:
+    """One br stage. brotli's ``output_buffer_limit`` (1.2+) bounds each piece the same way
+    ``max_length`` does for zlib, so a br bomb never inflates whole either."""
+
+    name = "br"
+
+    def __init__(self) -> None:
+        import brotli
+
+        self._error = brotli.error
+        self._obj = brotli.Decompressor()
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        try:
+            out = self._obj.process(data, output_buffer_limit=_STEP)
+            while True:
+                if out:
+                    yield out
+                if self._obj.can_accept_more_data():
+                    return
+                if not out:  # holding output back yet giving none: never loop on it
+                    raise BodyError("the br body could not be decoded")
+                out = self._obj.process(b"", output_buffer_limit=_STEP)
+        except self._error:
+            raise BodyError("the br body could not be decoded") from None
+
+    def flush(self) -> Iterator[bytes]:
+        # output the decoder still holds comes out only when asked with no more input
+        while not self._obj.is_finished():
+            try:
+                out = self._obj.process(b"", output_buffer_limit=_STEP)
+            except self._error:
+                raise BodyError("the br body could not be decoded") from None
+            if not out:
+                raise BodyError("the br body is truncated")
+            yield out
+
+
+_Stage = _Inflate | _Brotli
+
+
+def _chain(stages: Sequence[_Stage], data: bytes) -> Iterator[bytes]:
     if not stages:
         if data:
             yield data
@@ -72,13 +113,13 @@ def _chain(stages: Sequence[_Inflate], data: bytes) -> Iterator[bytes]:
         yield from _chain(rest, piece)
 
 
-def _flush(stages: Sequence[_Inflate]) -> Iterator[bytes]:
+def _flush(stages: Sequence[_Stage]) -> Iterator[bytes]:
     for index, stage in enumerate(stages):
         for piece in stage.flush():
             yield from _chain(stages[index + 1 :], piece)
 
 
-def _stages(content_encoding: Iterable[str]) -> list[_Inflate]:
+def _stages(content_encoding: Iterable[str]) -> list[_Stage]:
     names = [
         token.strip().lower()
         for header in content_encoding
@@ -88,13 +129,13 @@ def _stages(content_encoding: Iterable[str]) -> list[_Inflate]:
     if len(names) > _MAX_ENCODINGS:
         raise BodyError(f"the body is encoded {len(names)} times over")
     for name in names:
-        if name not in _WBITS:
+        if name not in _WBITS and name != "br":
             raise BodyError(
                 f"the body uses content-encoding {name!r}, which was not asked for "
                 f"(driftcheck accepts {ACCEPT_ENCODING})"
             )
     # the encoding applied last is listed last, and is undone first
-    return [_Inflate(name) for name in reversed(names)]
+    return [_Brotli() if name == "br" else _Inflate(name) for name in reversed(names)]
 
 
 async def read_limited(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import ssl
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -151,14 +152,13 @@ class Requester:
                 kind, message = ErrorKind.TIMEOUT, f"timed out after {settings.timeout:g}s"
                 retryable = True
             except httpx.RemoteProtocolError as exc:
-                if "message body" in str(exc):
-                    kind, message = ErrorKind.INVALID_RESPONSE, "truncated response body"
-                else:
-                    kind, message = ErrorKind.NETWORK, f"connection failed: {reason(exc)}"
-                retryable = True
+                kind, message, retryable = protocol_error(exc)
             except httpx.TransportError as exc:
                 kind, message = ErrorKind.NETWORK, f"connection failed: {reason(exc)}"
-                retryable = True
+                # an untrusted certificate stays untrusted: no retry, and say what helps
+                retryable = "CERTIFICATE_VERIFY_FAILED" not in message
+                if not retryable:
+                    message += " (a private CA? pass --ca-bundle, or set SSL_CERT_FILE)"
             else:
                 status = answer.status
                 if status in (200, 404):
@@ -232,6 +232,29 @@ class Requester:
             http_status=None,
             attempts=0,
         )
+
+
+def protocol_error(exc: httpx.RemoteProtocolError) -> tuple[ErrorKind, str, bool]:
+    """What a response that broke HTTP's rules means, in words (kind, message, retryable).
+
+    A connection that ended early is the network's fault (or a truncated body); anything else
+    is the server answering something that is not HTTP (an SSH banner, a header line h11
+    refuses, headers beyond its limit), which is ``invalid_response``, not "connection failed".
+    The server's own bytes are left out: Python's repr of them would only add noise.
+    """
+    text = str(exc)
+    if text.startswith("Invalid URL in location header"):
+        # httpx builds the redirect request even when it will not follow it
+        return ErrorKind.HTTP, "redirect to an invalid Location", False
+    if "message body" in text:
+        return ErrorKind.INVALID_RESPONSE, "truncated response body", True
+    if "without sending" in text or "disconnected" in text.lower():
+        return ErrorKind.NETWORK, f"connection failed: {reason(exc)}", True
+    if "Receive buffer too long" in text:
+        what = "response headers larger than the HTTP client accepts"
+    else:
+        what = re.sub(r":? ?(bytearray\(b|b)(['\"]).*", "", text).strip() or type(exc).__name__
+    return ErrorKind.INVALID_RESPONSE, f"not a valid HTTP response: {what[:200]}", True
 
 
 async def _read(response: httpx.Response) -> Answer:

@@ -4,6 +4,7 @@ it, so no report, snapshot or log can hold it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,13 +15,17 @@ class Redactor:
     def __init__(self, secrets: Iterable[str]) -> None:
         # longest first, so a secret that contains another is masked whole
         self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
-        self._encoded = [s.encode() for s in self._secrets]
+        # in any case: a URL's host comes back lowercased (a server that echoes the key as a
+        # redirect host), and a lowercased key still gives most of it away
+        alternatives = "|".join(re.escape(s) for s in self._secrets)
+        self._pattern = re.compile(alternatives, re.IGNORECASE) if self._secrets else None
+        # keys are ASCII (refused otherwise), so the same pattern finds them in raw bytes
+        self._raw = re.compile(alternatives.encode(), re.IGNORECASE) if self._secrets else None
 
     def text(self, text: str) -> str:
-        for secret in self._secrets:
-            if secret in text:
-                text = text.replace(secret, MASK)
-        return text
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(MASK, text)
 
     def body(self, value: Any, raw: bytes) -> Any:
         """``value`` (parsed from ``raw``) with every secret masked in keys and strings.
@@ -28,9 +33,7 @@ class Redactor:
         Walking each body would cost every deployment; only a body that holds a secret, or a
         JSON escape that could spell one, needs it.
         """
-        if not self._secrets or (
-            b"\\" not in raw and not any(secret in raw for secret in self._encoded)
-        ):
+        if self._raw is None or (b"\\" not in raw and self._raw.search(raw) is None):
             return value
         return self._walk(value)
 

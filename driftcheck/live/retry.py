@@ -21,15 +21,21 @@ def should_retry(status: int, headers: Mapping[str, str]) -> bool:
 
 
 def retry_after(headers: Mapping[str, str], cap: float, now: float | None = None) -> float | None:
-    """Seconds the server asked to wait (``retry-after-ms`` or ``retry-after``), capped."""
+    """Seconds the server asked to wait (``retry-after-ms`` or ``retry-after``), or None.
+
+    A wait beyond ``cap`` is not honoured at all (None: the usual backoff applies), as the
+    official SDK does: waiting the cap and asking again would only hold the run (and, for a
+    429, every worker) for a server that said it will not be back by then. A negative number
+    is no wait a server can mean; an HTTP date in the past is "now".
+    """
     raw_ms = headers.get("retry-after-ms")
     if raw_ms is not None:
         try:
             millis = float(raw_ms)
         except ValueError:
             millis = math.nan
-        if math.isfinite(millis):
-            return min(max(millis / 1000.0, 0.0), cap)
+        if math.isfinite(millis) and 0 <= millis / 1000.0 <= cap:
+            return millis / 1000.0
     raw = headers.get("retry-after")
     if raw is None:
         return None
@@ -40,10 +46,11 @@ def retry_after(headers: Mapping[str, str], cap: float, now: float | None = None
             when = email.utils.parsedate_to_datetime(raw)
         except (TypeError, ValueError):
             return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    if not math.isfinite(seconds):  # NaN, or 1e400: a wait nobody means, not the cap
+        seconds = max(when.timestamp() - (time.time() if now is None else now), 0.0)
+    # NaN, inf, 1e400, a negative number or more than the cap: a wait nobody means
+    if not math.isfinite(seconds) or not 0 <= seconds <= cap:
         return None
-    return min(max(seconds, 0.0), cap)
+    return seconds
 
 
 def backoff_delay(attempt: int, first: float, most: float, jitter: float) -> float:

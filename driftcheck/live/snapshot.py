@@ -76,7 +76,18 @@ class SnapshotSource:
         if status == 200:
             return Fetched(body, 200, attempts=0)
         if status == 404:
-            return NotFound(body, attempts=0)
+            if isinstance(body, dict):
+                return NotFound(body, attempts=0)
+            # what the API fetch would have called an error (a wrong base URL, a proxy):
+            # a snapshot recorded before that rule, or edited, must not read as "missing"
+            return Failed(
+                ErrorInfo(
+                    ErrorKind.SNAPSHOT,
+                    f"HTTP 404 without the API's JSON object body (recorded in snapshot "
+                    f"{self.path}); was it recorded with the right --base-url?",
+                    404,
+                )
+            )
         if status in (401, 403):
             error = auth_error(status, 0)
             return Failed(

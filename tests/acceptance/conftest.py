@@ -30,24 +30,48 @@ def emulator() -> Iterator[Emulator]:
         yield emu
 
 
-def invoke(args: Sequence[str], env: dict[str, str] | None = None) -> Run:
-    """Run ``driftcheck ARGS`` in-process; exceptions propagate so a traceback fails the test."""
+class FakeClock:
+    """``--wait``'s time, injected through click's ``obj``: sleeping only moves ``now``."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def invoke(
+    args: Sequence[str], env: dict[str, str] | None = None, clock: FakeClock | None = None
+) -> Run:
+    """Run ``driftcheck ARGS`` in-process; exceptions propagate so a traceback fails the test.
+    ``clock``: the time ``--wait`` runs on (the system clock when not given)."""
     runner = CliRunner()
     watch = OutputWatch(args)  # every JSON report or snapshot the run writes must match its schema
-    result = runner.invoke(cli, list(args), env=env or {}, catch_exceptions=False)
+    result = runner.invoke(cli, list(args), env=env or {}, catch_exceptions=False, obj=clock)
     assert API_KEY not in result.stdout and API_KEY not in result.stderr
     watch.check(result.stdout)
     return Run(result.exit_code, result.stdout, result.stderr)
 
 
 @pytest.fixture
-def run_check(emulator: Emulator) -> Any:
-    """``driftcheck check`` against the emulator, fast retries, the test key in the env."""
+def run_check(emulator: Emulator, clock: FakeClock) -> Any:
+    """``driftcheck check`` against the emulator, fast retries, the test key in the env, and
+    the test's fake clock (the ``clock`` fixture), so ``--wait`` never really sleeps."""
 
     def run(*args: str, env: dict[str, str] | None = None) -> Run:
         full_env = {"SGP_API_KEY": API_KEY, "SGP_CLIENT_BASE_URL": emulator.url, "NO_COLOR": "1"}
         full_env.update(env or {})
-        return invoke(["check", "--backoff", "0", *args], full_env)
+        return invoke(["check", "--backoff", "0", *args], full_env, clock)
 
     return run
 

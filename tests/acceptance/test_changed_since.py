@@ -235,14 +235,7 @@ def test_removed_deployments_not_found_or_failing(
     assert result.code == 2
 
 
-def test_wait_and_changed_since_together(
-    repo: Path, live: Emulator, run_check: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import driftcheck.wait
-    from tests.acceptance.test_wait import FakeClock
-
-    clock = FakeClock()
-    monkeypatch.setattr(driftcheck.wait, "CLOCK", clock)
+def test_wait_and_changed_since_together(repo: Path, live: Emulator, run_check: Any) -> None:
     ready = make_deployment(
         "mi_1", "dep_b", name="dep_b-name", vendor_configuration=launch_config(max_workers=5)
     )

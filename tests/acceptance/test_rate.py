@@ -52,3 +52,25 @@ def test_a_429_with_retry_after_pauses_every_worker(
     # the shared pause they would have fetched all 39 others within that second
     assert len(during) <= 3
     assert len(emulator.requests) == 41
+
+
+def test_max_rps_holds_across_the_passes_of_wait(
+    emulator: Emulator, run_check: Any, manifest: Any
+) -> None:
+    # --wait's clock is fake, so its passes follow each other at once: only the rate limit
+    # spaces the re-checks, and it must hold across passes, not per pass
+    for i in range(2):
+        emulator.put(make_deployment("mi", f"d{i}"))
+        emulator.rollout("mi", f"d{i}", "DEPLOYING", "DEPLOYING", "READY")
+    path = manifest(
+        "version: 1\ndeployments:\n"
+        + "".join(
+            f"  - model_instance_id: mi\n    deployment_id: d{i}\n    status: READY\n"
+            for i in range(2)
+        )
+    )
+    result = run_check(path, "--max-rps", "4", "--wait", "5m", "--fetch", "get")
+    assert result.code == 0, result.stdout
+    starts = emulator.start_times()
+    assert len(starts) == 6
+    assert most_in_one_second(starts) <= 4

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-import driftcheck.wait
+from tests.acceptance.conftest import FakeClock
 from tests.emulator import Emulator, Reply, llmengine_config, make_deployment
 
 MANIFEST = """\
@@ -21,26 +21,6 @@ deployments:
       vendor: LLMENGINE
       max_workers: 4
 """
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock()
-    monkeypatch.setattr(driftcheck.wait, "CLOCK", fake)
-    return fake
 
 
 def body(status: str, max_workers: int) -> dict[str, Any]:
@@ -168,3 +148,49 @@ def test_text_report_says_how_long_it_waited(
     assert (
         result.stdout.splitlines()[-1] == f"Waited {round(sum(clock.sleeps), 1):g} s for rollouts."
     )
+
+
+# The rollout stamp is declared as it reads once a rollout is done; while one runs it differs,
+# and a dated ignore silences that.
+IGNORING = (
+    MANIFEST
+    + """\
+    deployment_metadata:
+      rollout: done
+    ignore:
+      - path: deployment_metadata.rollout
+        reason: set while a rollout runs
+        until: 2030-01-01
+"""
+)
+
+
+def stamped(status: str, max_workers: int, rollout: str) -> dict[str, Any]:
+    found = body(status, max_workers)
+    found["deployment_metadata"] = {"rollout": rollout}
+    return found
+
+
+def test_ignores_describe_the_last_observation(
+    emulator: Emulator, run_check: Any, manifest: Any
+) -> None:
+    emulator.rollout("mi_1", "dep_1", stamped("DEPLOYING", 1, "r-42"), stamped("READY", 4, "done"))
+    args = ("--wait", "1m", "--format", "json", "--today", "2026-11-27")
+    result = run_check(manifest(IGNORING), *args)
+    assert result.code == 0, result.stdout
+    report = json.loads(result.stdout)
+    assert report["deployments"][0]["checks"] == 2
+    # the first pass silenced the rollout stamp; the last one had nothing to silence
+    assert [(i["status"], i["silenced"]) for i in report["ignores"]] == [("unused", 0)]
+
+
+def test_an_ignore_of_a_deployment_that_errored_first_is_judged_on_the_last_pass(
+    emulator: Emulator, run_check: Any, manifest: Any
+) -> None:
+    emulator.rollout("mi_1", "dep_1", 503, stamped("READY", 4, "r-42"))
+    args = ("--wait", "1m", "--format", "json", "--today", "2026-11-27", "--retries", "0")
+    result = run_check(manifest(IGNORING), *args)
+    assert result.code == 0, result.stdout
+    report = json.loads(result.stdout)
+    assert report["deployments"][0]["checks"] == 2
+    assert [(i["status"], i["silenced"]) for i in report["ignores"]] == [("active", 1)]

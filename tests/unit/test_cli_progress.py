@@ -34,3 +34,6 @@ def test_colour_only_on_a_terminal_and_never_with_no_color() -> None:
     assert use_color(False, io.StringIO(), {}) is False
     assert use_color(True, Terminal(), {}) is False
     assert use_color(False, Terminal(), {"NO_COLOR": "1"}) is False
+    assert use_color(False, Terminal(), {"NO_COLOR": ""}) is True  # only non-empty counts
+    assert use_color(False, Terminal(), {"TERM": "dumb"}) is False
+    assert use_color(False, Terminal(), {"TERM": "xterm-256color"}) is True

@@ -77,3 +77,14 @@ def test_start_times_are_monotonic_and_sorted(emu: Emulator) -> None:
             c.get(emu.url + PATH)
     times = emu.start_times()
     assert len(times) == 3 and times == sorted(times)
+
+
+def test_raw_sends_exactly_those_bytes_then_closes(emu: Emulator) -> None:
+    emu.script("mi_1", "dep_1", Reply(raw=b"SSH-2.0-OpenSSH_9.6\r\n\r\n"))
+    host, port = emu.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(f"GET {PATH} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        received = b""
+        while chunk := sock.recv(65536):  # ends only because the server closes
+            received += chunk
+    assert received == b"SSH-2.0-OpenSSH_9.6\r\n\r\n"

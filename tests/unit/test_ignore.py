@@ -16,7 +16,7 @@ from driftcheck.ignore import (
     rule_from_entry,
     unaccountable,
 )
-from driftcheck.ignorefile import parse_ignore_text
+from driftcheck.ignorefile import IgnoreFileError, parse_ignore_text
 from driftcheck.paths import parse_pattern
 from driftcheck.result import (
     DeploymentResult,
@@ -84,13 +84,16 @@ def test_an_active_rule_beside_an_expired_one_still_silences() -> None:
 
 
 def test_driftignore_negation_and_expiry() -> None:
-    rules = parse_ignore_text(
-        "*/* deployment_metadata\n!*/* deployment_metadata.owner until=2026-11-01\n", "f"
-    )
+    # an expired '!' would let the earlier rule silence again: a '!' line cannot be dated
+    with pytest.raises(IgnoreFileError) as caught:
+        parse_ignore_text(
+            "*/* deployment_metadata\n!*/* deployment_metadata.owner until=2026-11-01\n", "f"
+        )
+    assert caught.value.problems[0].startswith("f:2: until= cannot date a '!' line")
+    rules = parse_ignore_text("*/* deployment_metadata\n!*/* deployment_metadata.owner\n", "f")
     deployment = Declared(("mi", "dep"))
     policy = IgnorePolicy(files=rules, today=TODAY)
-    # the expired '!' no longer re-includes: the earlier rule decides again
-    assert policy.decide(deployment, ("deployment_metadata", "owner")).silenced
+    assert not policy.decide(deployment, ("deployment_metadata", "owner")).silenced
     expired_only = parse_ignore_text("*/* name until=2026-11-01\n", "f")
     decision = IgnorePolicy(files=expired_only, today=TODAY).decide(deployment, ("name",))
     assert not decision.silenced and decision.expired == expired_only[0]
@@ -161,3 +164,11 @@ def test_unaccountable_names_what_is_lacking() -> None:
         "m.yaml:3: ignore 'a' has no reason (--require-ignore-reason)",
         "m.yaml:3: ignore 'b' has no reason and no until (--require-ignore-reason)",
     ]
+
+
+def test_an_unquoted_number_for_until_asks_for_a_day() -> None:
+    rule, problems = rule_from_entry(
+        {"path": "name", "until": 20261231}, Source.MANIFEST, "m.yaml", 3
+    )
+    assert rule is None
+    assert problems == [(("until",), "until: expected a YYYY-MM-DD day, got 20261231")]

@@ -7,6 +7,7 @@ import gzip
 import zlib
 from collections.abc import AsyncIterator
 
+import brotli
 import pytest
 
 from driftcheck.live.decode import BodyError, read_limited
@@ -35,6 +36,8 @@ PAYLOAD = b'{"id": "dep_1", "items": [' + b'"x",' * 5000 + b'"y"]}'
         (gzip.compress(zlib.compress(PAYLOAD)), ["deflate, gzip"]),
         (gzip.compress(zlib.compress(PAYLOAD)), ["deflate", "gzip"]),
         (gzip.compress(PAYLOAD[:100]) + gzip.compress(PAYLOAD[100:]), ["gzip"]),
+        (brotli.compress(PAYLOAD), ["br"]),
+        (brotli.compress(gzip.compress(PAYLOAD)), ["gzip, br"]),
     ],
 )
 def test_decodes_what_it_accepts(encoded: bytes, header: list[str]) -> None:
@@ -52,6 +55,14 @@ def test_cap_counts_raw_bytes_too() -> None:
         read(bytes(1001), [], limit=1000)
 
 
+def test_br_bomb_is_refused_at_the_decoded_cap() -> None:
+    bomb = brotli.compress(bytes(200 << 20), quality=5)  # 200 MiB in a few hundred bytes
+    assert len(bomb) < 2000
+    with pytest.raises(BodyError, match="larger than 1 MiB once decoded"):
+        read(bomb, ["br"], limit=1 << 20)
+    assert read(brotli.compress(bytes(1 << 20)), ["br"], limit=1 << 20) == bytes(1 << 20)
+
+
 def test_nested_bomb_is_refused_without_inflating_it() -> None:
     inner = gzip.compress(bytes(50 << 20))  # 50 MiB of zeros in ~50 KB
     with pytest.raises(BodyError, match="once decoded"):
@@ -61,7 +72,8 @@ def test_nested_bomb_is_refused_without_inflating_it() -> None:
 @pytest.mark.parametrize(
     ("encoded", "header", "words"),
     [
-        (b"\x00" * 10, ["br"], "content-encoding 'br'"),
+        (b"\x00" * 10, ["br"], "the br body could not be decoded"),
+        (brotli.compress(PAYLOAD)[:-4], ["br"], "the br body is truncated"),
         (b"\x00" * 10, ["zstd"], "content-encoding 'zstd'"),
         (b"not gzip at all", ["gzip"], "could not be decoded"),
         (PAYLOAD, ["gzip, gzip, gzip, gzip"], "encoded 4 times over"),

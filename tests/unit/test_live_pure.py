@@ -22,8 +22,13 @@ from driftcheck.live.snapshot import SnapshotSource
         ({"retry-after": "1e400"}, None),  # not the cap on every attempt
         ({"retry-after": "inf"}, None),
         ({"retry-after": "nan"}, None),
-        ({"retry-after": "-5"}, 0.0),
-        ({"retry-after": "999"}, 60.0),
+        ({"retry-after": "-5"}, None),  # not a delay a server can mean
+        ({"retry-after": "999"}, None),  # beyond the cap: backoff, not the cap every time
+        ({"retry-after": "99999999999"}, None),
+        ({"retry-after": "60"}, 60.0),
+        ({"retry-after-ms": "-100"}, None),
+        ({"retry-after-ms": "61000", "retry-after": "2"}, 2.0),
+        ({"retry-after": "Thu, 01 Jan 1970 00:00:00 GMT"}, 0.0),  # a past date is "now"
         ({"retry-after-ms": "250"}, 0.25),
         ({"retry-after-ms": "1e400", "retry-after": "2"}, 2.0),
         ({"retry-after-ms": "soon"}, None),
@@ -79,6 +84,12 @@ def test_json_is_strict_about_non_finite_numbers(text: str) -> None:
         parse_json(text.encode())
 
 
+@pytest.mark.parametrize("text", ['{"a": 1, "a": 2}', '[{"x": {"b": 1, "b": 1}}]'])
+def test_json_refuses_a_repeated_key(text: str) -> None:
+    with pytest.raises(JsonProblem, match="repeats a key"):
+        parse_json(text.encode())
+
+
 def test_json_keeps_ordinary_numbers() -> None:
     assert parse_json(b'{"a": 1.5, "b": 10, "c": -0.0}') == {"a": 1.5, "b": 10, "c": -0.0}
 
@@ -92,6 +103,14 @@ def test_redactor_masks_keys_and_values_and_escaped_spellings() -> None:
     parsed = parse_json(clean)
     assert redactor.body(parsed, clean) is parsed  # nothing to mask: not even walked
     assert redactor.text("HTTP 422: sk-secret-123") == "HTTP 422: ***"
+
+
+def test_redactor_masks_a_key_in_another_case() -> None:
+    # a URL's host comes back lowercased: a key echoed as a redirect host must not leak
+    redactor = Redactor(["sk-Secret-ABC123"])
+    assert redactor.text("to http://sk-secret-abc123.example") == "to http://***.example"
+    raw = b'{"note": "SK-SECRET-ABC123"}'
+    assert redactor.body(parse_json(raw), raw) == {"note": "***"}
 
 
 def test_snapshot_with_a_nan_is_refused_not_compared(tmp_path: Path) -> None:

@@ -47,13 +47,24 @@ class FakeClock:
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("90s", 90), ("10m", 600), ("1m30s", 90), ("1.5h", 5400), ("500ms", 0.5), (" 2M ", 120)],
+    [
+        ("90s", 90),
+        ("10m", 600),
+        ("1m30s", 90),
+        ("1.5h", 5400),
+        ("500ms", 0.5),
+        (" 2M ", 120),
+        ("1h2m3s", 3723),
+    ],
 )
 def test_durations(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "10", "s", "-5s", "0s", "1x", "5s10", "nan", "inf", "25h"])
+@pytest.mark.parametrize(
+    "text",
+    ["", "10", "s", "-5s", "0s", "1x", "5s10", "nan", "inf", "25h", "1h1h", "30s1m", "1m1m"],
+)
 def test_bad_durations(text: str) -> None:
     with pytest.raises(DurationError):
         parse_duration(text)
