@@ -79,7 +79,11 @@ def current_entries(
         if deployment.status is Status.DRIFTED:
             keys.extend(
                 EntryKey.difference(
-                    deployment.model_instance_id, deployment.deployment_id, d.path, d.kind
+                    deployment.model_instance_id,
+                    deployment.deployment_id,
+                    d.path,
+                    d.kind,
+                    deployment.environment,
                 )
                 for d in deployment.differences
             )
@@ -108,7 +112,9 @@ def mark(
         else:
             marks[key] = Mark(State.PERSISTING, previous.first_seen)
 
-    statuses = {(d.model_instance_id, d.deployment_id): d.status for d in deployments}
+    statuses = {
+        (d.environment, d.model_instance_id, d.deployment_id): d.status for d in deployments
+    }
     listed = unmanaged is not None
     resolved: list[BaselineEntry] = []
     unverified: list[Unverified] = []
@@ -130,12 +136,12 @@ def mark(
 
 
 def _unverified_reason(
-    key: EntryKey, statuses: Mapping[tuple[str, str], Status], listed: bool
+    key: EntryKey, statuses: Mapping[tuple[str | None, str, str], Status], listed: bool
 ) -> str | None:
     """Why an entry absent from this run is not known to be resolved (None: it is)."""
     if key.type is EntryType.UNMANAGED:
         return None if listed else "this run did not list the live deployments"
-    status = statuses.get((key.model_instance_id or "", key.deployment_id))
+    status = statuses.get((key.environment, key.model_instance_id or "", key.deployment_id))
     if status is None:
         return "no manifest declares this deployment any more"
     # An error entry is about the check itself: any other outcome now replaces it.
@@ -245,6 +251,7 @@ class _Reader:
         mi = self.text(item, "model_instance_id", where)
         dep = self.text(item, "deployment_id", where)
         name = self.text(item, "name", where, nullable=True)
+        env = _environment(item)
         status = item.get("status")
         if status not in {s.value for s in Status}:
             self.fail(_join(where, "status"), f"unknown status {status!r}")
@@ -256,7 +263,7 @@ class _Reader:
                 self.fail(_join(place, "kind"), f"unknown difference kind {kind!r}")
             found.append(
                 BaselineEntry(
-                    EntryKey.difference(mi, dep, self.text(diff, "path", place), kind),
+                    EntryKey.difference(mi, dep, self.text(diff, "path", place), kind, env),
                     self.first_seen(diff, place, started_at),
                     name,
                     desired=diff.get("desired"),
@@ -265,7 +272,7 @@ class _Reader:
             )
         first_seen = self.first_seen(item, where, started_at)
         if status == Status.MISSING.value:
-            found.append(BaselineEntry(EntryKey.missing(mi, dep), first_seen, name))
+            found.append(BaselineEntry(EntryKey.missing(mi, dep, env), first_seen, name))
         elif status == Status.ERROR.value:
             error = item.get("error")
             if not isinstance(error, dict):
@@ -274,7 +281,7 @@ class _Reader:
             kind = self.text(error, "kind", place)
             message = self.text(error, "message", place, nullable=True)
             found.append(
-                BaselineEntry(EntryKey.error(mi, dep, kind), first_seen, name, message=message)
+                BaselineEntry(EntryKey.error(mi, dep, kind, env), first_seen, name, message=message)
             )
         return found
 
@@ -296,21 +303,28 @@ class _Reader:
         dep = self.text(item, "deployment_id", where)
         name = self.text(item, "name", where, nullable=True)
         first_seen = self.first_seen(item, where, started_at)
+        env = _environment(item)
         if entry_type is EntryType.DIFFERENCE:
             kind = item.get("kind")
             if kind not in {k.value for k in DiffKind}:
                 self.fail(_join(where, "kind"), f"unknown difference kind {kind!r}")
-            key = EntryKey.difference(mi, dep, self.text(item, "path", where), kind)
+            key = EntryKey.difference(mi, dep, self.text(item, "path", where), kind, env)
             return BaselineEntry(
                 key, first_seen, name, desired=item.get("desired"), live=item.get("live")
             )
         if entry_type is EntryType.ERROR:
-            key = EntryKey.error(mi, dep, self.text(item, "kind", where))
+            key = EntryKey.error(mi, dep, self.text(item, "kind", where), env)
             message = self.text(item, "message", where, nullable=True)
             return BaselineEntry(key, first_seen, name, message=message)
         if entry_type is EntryType.MISSING:
-            return BaselineEntry(EntryKey.missing(mi, dep), first_seen, name)
+            return BaselineEntry(EntryKey.missing(mi, dep, env), first_seen, name)
         return BaselineEntry(EntryKey.unmanaged(mi, dep), first_seen, name)
+
+
+def _environment(item: dict[str, Any]) -> str | None:
+    """The entry's environment (reports of a set with environments), else None."""
+    value = item.get("environment")
+    return value if isinstance(value, str) else None
 
 
 def _join(where: str, key: str) -> str:

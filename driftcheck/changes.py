@@ -64,13 +64,11 @@ class RefState:
     def select(self, desired: DesiredState, *, check_all: bool) -> tuple[DesiredState, int]:
         """The deployments to check, and how many were left out as unchanged.
 
-        A changed deployment whose ids other environments declare too brings their copies
-        along (checked, marked against their own REF declaration): the environments' source
-        routes a key to its environments in order, so every copy must be asked for."""
+        Only the changed copy of ids that several environments declare: each key names its
+        environment, so the source routes it to that environment's account alone."""
         if check_all:
             return desired, 0
-        keys = {d.key for d in desired.deployments if self.changed(d)}
-        chosen = tuple(d for d in desired.deployments if d.key in keys)
+        chosen = tuple(d for d in desired.deployments if self.changed(d))
         unchanged = len(desired.deployments) - len(chosen)
         return dataclasses.replace(desired, deployments=chosen), unchanged
 
@@ -307,6 +305,7 @@ def _removed(
                 live_status=status if isinstance(status, str) else None,
                 found=not isinstance(outcome, NotFound),
                 error=outcome.error if isinstance(outcome, Failed) else None,
+                environment=deployment.environment,
             )
         )
     return tuple(removed)

@@ -95,14 +95,24 @@ def find_unmanaged(
     """Live deployments no manifest declares, less those ``unmanaged-ignore`` silences."""
     declared = {d.key for d in desired.deployments}
     declared_ids = {d.deployment_id for d in desired.deployments}
+    # listed per environment (several accounts): declared there, not merely somewhere
+    scoped = {(d.environment, *d.key) for d in desired.deployments}
+    scoped_ids = {(d.environment, d.deployment_id) for d in desired.deployments}
     unmanaged: list[UnmanagedDeployment] = []
     live = 0
     declared_live = 0
     for item in items:
         live += 1
         mi, dep = item.get("model_instance_id"), item["id"]
-        # a list item without its model instance can still be matched by its id
-        if (mi, dep) in declared or (mi is None and dep in declared_ids):
+        environment = getattr(item, "environment", None)
+        if environment is None:
+            # a list item without its model instance can still be matched by its id
+            known = (mi, dep) in declared or (mi is None and dep in declared_ids)
+        else:
+            known = (environment, mi, dep) in scoped or (
+                mi is None and (environment, dep) in scoped_ids
+            )
+        if known:
             declared_live += 1
             continue
         name = item.get("name")
@@ -112,6 +122,7 @@ def find_unmanaged(
             name=name if isinstance(name, str) else None,
             created_at=_text(item.get("created_at")),
             created_by=_text(item.get("created_by_user_id")),
+            environment=environment,
         )
         if not _silenced(entry, desired.unmanaged_ignore):
             unmanaged.append(entry)

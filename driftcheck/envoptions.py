@@ -6,12 +6,14 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from driftcheck.manifest import Selection
 from driftcheck.manifest.interpolate import VAR_NAME
 from driftcheck.manifest.scalars import core_scalar
 
 F = TypeVar("F", bound=Callable[..., Any])
+ENVVAR = "DRIFTCHECK_ENV"
 
 
 def env_options(func: F) -> F:
@@ -26,7 +28,7 @@ def env_options(func: F) -> F:
         "--env",
         "environments",
         multiple=True,
-        envvar="DRIFTCHECK_ENV",
+        envvar=ENVVAR,
         metavar="NAME",
         help="Environment of the manifest set (repeatable; 'all' for every one; "
         "env DRIFTCHECK_ENV).",
@@ -39,10 +41,15 @@ def selection(
 ) -> Selection:
     """Take ``--env``/``--var`` out of a command's keyword arguments."""
     environments = tuple(kwargs.pop("environments"))
+    context = click.get_current_context(silent=True)
+    source = context.get_parameter_source("environments") if context else None
+    # a name set in the CI's environment must be named as such, or the user looks for a flag
+    option = ENVVAR if source is ParameterSource.ENVIRONMENT else "--env"
     return Selection(
         environments=environments,
         variables=parse_vars(kwargs.pop("variables")),
         process_env=dict(environ),
+        option=option,
     )
 
 

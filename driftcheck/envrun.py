@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
 from driftcheck.errors import DriftcheckError
 from driftcheck.live.records import (
@@ -83,16 +84,20 @@ def _made(
 class EnvironmentSources:
     """Answers each key from the source of the environment that declares it.
 
-    A key declared in several environments (the same ids in two accounts) goes to them in
-    order of appearance, so a caller must ask for every copy of such a key, in declared order
-    (the gate does: ``--wait`` and ``--changed-since`` bring the other copies along); asked
-    alone, a copy goes to the first environment that declares it.
+    A key of a loaded set names its environment (``EnvironmentKey``) and goes to that
+    environment's source. A plain key declared in several environments (the same ids in two
+    accounts) goes to them in order of appearance, so a caller must ask for every copy of such
+    a key, in declared order (the gate does: ``--wait`` and ``--changed-since`` bring the other
+    copies along); asked alone, a copy goes to the first environment that declares it.
     """
 
     def __init__(self, parts: Sequence[tuple[str | None, LiveSource, Sequence[Key]]]) -> None:
         self.parts = list(parts)
         self.description = ", ".join(f"{name}: {source.description}" for name, source, _ in parts)
         self._homes: dict[Key, list[int]] = {}
+        # a key that names its environment (EnvironmentKey) goes to that one's source: a
+        # subset (--wait, --changed-since) may hold staging's ids without prod's same ids
+        self._named = {name: index for index, (name, _, _) in enumerate(self.parts)}
         for index, (_name, _source, keys) in enumerate(self.parts):
             for key in keys:
                 self._homes.setdefault(key, []).append(index)
@@ -112,14 +117,17 @@ class EnvironmentSources:
         wanted: list[list[tuple[int, Key]]] = [[] for _ in self.parts]
         used: dict[Key, int] = {}
         for position, key in enumerate(keys):
-            homes = self._homes.get(key) or [0]
-            seen = used.get(key, 0)
-            used[key] = seen + 1
-            wanted[homes[min(seen, len(homes) - 1)]].append((position, key))
+            home = self._named.get(getattr(key, "environment", None))
+            if home is None:  # ids without their environment: by order of appearance
+                homes = self._homes.get(key) or [0]
+                seen = used.get(key, 0)
+                used[key] = seen + 1
+                home = homes[min(seen, len(homes) - 1)]
+            wanted[home].append((position, key))
         outcomes: list[Outcome | None] = [None] * len(keys)
         listings: list[Listing] = []
         done = 0
-        for (_name, source, _declared), part in zip(self.parts, wanted, strict=True):
+        for (name, source, _declared), part in zip(self.parts, wanted, strict=True):
             if not part and scope is None:
                 continue
             shown = _shifted(progress, done, len(keys))
@@ -127,7 +135,7 @@ class EnvironmentSources:
             for (position, _key), outcome in zip(part, collected.outcomes, strict=True):
                 outcomes[position] = outcome
             if collected.listing is not None:
-                listings.append(collected.listing)
+                listings.append(_tagged(collected.listing, name))
             done += len(part)
         return Collected([o for o in outcomes if o is not None], _merged(listings))
 
@@ -136,6 +144,22 @@ def _shifted(progress: Progress | None, done_before: int, total: int) -> Progres
     if progress is None:
         return None
     return lambda done, _count: progress(done_before + done, total)
+
+
+class ListedItem(dict[str, Any]):
+    """A listed live deployment that knows whose account listed it: the same ids declared in
+    prod do not make staging's deployment managed."""
+
+    environment: str | None = None
+
+
+def _tagged(listing: Listing, environment: str | None) -> Listing:
+    items: list[dict[str, Any]] = []
+    for item in listing.items:
+        tagged = ListedItem(item)
+        tagged.environment = environment
+        items.append(tagged)
+    return replace(listing, items=items)
 
 
 def _merged(listings: list[Listing]) -> Listing | None:

@@ -121,6 +121,7 @@ class UnmanagedDeployment:
     name: str | None
     created_at: str | None
     created_by: str | None
+    environment: str | None = None  # with environments: whose account listed it
 
     @property
     def key(self) -> str:
@@ -128,7 +129,8 @@ class UnmanagedDeployment:
 
     @property
     def label(self) -> str:
-        return f"{self.name} ({self.key})" if self.name else self.key
+        label = f"{self.name} ({self.key})" if self.name else self.key
+        return label if self.environment is None else f"{label} in {self.environment}"
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,7 @@ class RemovedDeployment:
     live_status: str | None  # the API's status; None when it could not be read
     found: bool = True  # False: the API answered 404
     error: ErrorInfo | None = None
+    environment: str | None = None  # with environments: where it was declared at REF
 
     @property
     def key(self) -> str:
@@ -148,7 +151,8 @@ class RemovedDeployment:
 
     @property
     def label(self) -> str:
-        return f"{self.name} ({self.key})" if self.name else self.key
+        label = f"{self.name} ({self.key})" if self.name else self.key
+        return label if self.environment is None else f"{label} in {self.environment}"
 
 
 @dataclass(frozen=True)
@@ -304,22 +308,43 @@ class EntryKey:
     deployment_id: str
     path: str | None = None
     kind: str | None = None  # the difference kind, or the error kind
+    # with environments: the same ids in staging and prod are two deployments' findings
+    environment: str | None = None
 
     @classmethod
     def difference(
-        cls, model_instance_id: str, deployment_id: str, path: str, kind: DiffKind | str
+        cls,
+        model_instance_id: str,
+        deployment_id: str,
+        path: str,
+        kind: DiffKind | str,
+        environment: str | None = None,
     ) -> EntryKey:
         value = kind.value if isinstance(kind, DiffKind) else kind
-        return cls(EntryType.DIFFERENCE, model_instance_id, deployment_id, path, value)
+        return cls(EntryType.DIFFERENCE, model_instance_id, deployment_id, path, value, environment)
 
     @classmethod
-    def missing(cls, model_instance_id: str, deployment_id: str) -> EntryKey:
-        return cls(EntryType.MISSING, model_instance_id, deployment_id)
+    def missing(
+        cls, model_instance_id: str, deployment_id: str, environment: str | None = None
+    ) -> EntryKey:
+        return cls(EntryType.MISSING, model_instance_id, deployment_id, environment=environment)
 
     @classmethod
-    def error(cls, model_instance_id: str, deployment_id: str, kind: Enum | str) -> EntryKey:
+    def error(
+        cls,
+        model_instance_id: str,
+        deployment_id: str,
+        kind: Enum | str,
+        environment: str | None = None,
+    ) -> EntryKey:
         value = kind.value if isinstance(kind, Enum) else kind
-        return cls(EntryType.ERROR, model_instance_id, deployment_id, kind=str(value))
+        return cls(
+            EntryType.ERROR,
+            model_instance_id,
+            deployment_id,
+            kind=str(value),
+            environment=environment,
+        )
 
     @classmethod
     def unmanaged(cls, model_instance_id: str | None, deployment_id: str) -> EntryKey:
@@ -371,13 +396,23 @@ class Marks:
     unverified: tuple[Unverified, ...] = ()
 
     def difference(
-        self, model_instance_id: str, deployment_id: str, path: str, kind: DiffKind | str
+        self,
+        model_instance_id: str,
+        deployment_id: str,
+        path: str,
+        kind: DiffKind | str,
+        environment: str | None = None,
     ) -> Mark | None:
-        return self.marks.get(EntryKey.difference(model_instance_id, deployment_id, path, kind))
+        key = EntryKey.difference(model_instance_id, deployment_id, path, kind, environment)
+        return self.marks.get(key)
 
     def of_difference(self, deployment: DeploymentResult, diff: Difference) -> Mark | None:
         return self.difference(
-            deployment.model_instance_id, deployment.deployment_id, diff.path, diff.kind
+            deployment.model_instance_id,
+            deployment.deployment_id,
+            diff.path,
+            diff.kind,
+            deployment.environment,
         )
 
     def of_deployment(self, deployment: DeploymentResult) -> Mark | None:
@@ -406,8 +441,8 @@ class Marks:
 def deployment_entry_key(deployment: DeploymentResult) -> EntryKey | None:
     mi, dep = deployment.model_instance_id, deployment.deployment_id
     if deployment.status is Status.MISSING:
-        return EntryKey.missing(mi, dep)
+        return EntryKey.missing(mi, dep, deployment.environment)
     if deployment.status is Status.ERROR:
         kind = deployment.error.kind.value if deployment.error is not None else "unknown"
-        return EntryKey.error(mi, dep, kind)
+        return EntryKey.error(mi, dep, kind, deployment.environment)
     return None

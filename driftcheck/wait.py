@@ -118,7 +118,9 @@ class ObservingSource:
         for key, outcome in zip(keys, collected.outcomes, strict=True):
             homes = self._homes.get(key) or [None]
             nth = seen[key] = seen.get(key, -1) + 1
-            where = (homes[min(nth, len(homes) - 1)], *key)
+            # a key of a loaded set names its environment (EnvironmentKey); else by order
+            named = getattr(key, "environment", None)
+            where = (named if named is not None else homes[min(nth, len(homes) - 1)], *key)
             self.checks[where] = self.checks.get(where, 0) + 1
             self.last[where] = outcome
         return collected
@@ -194,10 +196,11 @@ class Waiter:
             jittered = min(delay * (0.75 + 0.5 * self.rng.random()), MAX_DELAY)
             self.clock.sleep(min(jittered, left))
             delay = min(delay * 2, MAX_DELAY)
-            # every environment's copy of a pending key: the source routes copies in order
-            keys = {(d.model_instance_id, d.deployment_id) for d in pending}
+            # only what is pending: each key names its environment, so a copy in one
+            # environment is routed there without its other environments' copies
+            slots = {slot_of(d) for d in pending}
             subset = dataclasses.replace(
-                desired, deployments=tuple(d for d in desired.deployments if d.key in keys)
+                desired, deployments=tuple(d for d in desired.deployments if slot_of(d) in slots)
             )
             again = recheck(subset, source)
             finished_at = again.finished_at

@@ -26,6 +26,30 @@ class ManifestError(DriftcheckError):
         return "\n".join(str(p) for p in self.problems)
 
 
+class EnvironmentKey(tuple[str, str]):
+    """``(model_instance_id, deployment_id)`` that also says which environment declares it.
+
+    Equal to (and hashed as) the plain pair, so everything keyed by ids works as before; what
+    serves several environments reads ``environment``: the same ids may exist in two accounts,
+    and a request must go to the account of the declaration it is for."""
+
+    environment: str
+
+    def __new__(cls, ids: tuple[str, str], environment: str = "") -> EnvironmentKey:
+        key = super().__new__(cls, ids)
+        key.environment = environment
+        return key
+
+
+Scoped = tuple[str | None, str, str]
+
+
+def scoped(key: tuple[str, str]) -> Scoped:
+    """The ids with their environment (None without environments): tells apart the same ids
+    declared in two environments."""
+    return (getattr(key, "environment", None), key[0], key[1])
+
+
 @dataclass(frozen=True)
 class DesiredDeployment:
     """One declared deployment: raw declared fields plus where each came from."""
@@ -48,7 +72,8 @@ class DesiredDeployment:
 
     @property
     def key(self) -> tuple[str, str]:
-        return (self.model_instance_id, self.deployment_id)
+        ids = (self.model_instance_id, self.deployment_id)
+        return ids if self.environment is None else EnvironmentKey(ids, self.environment)
 
     @property
     def name(self) -> str | None:

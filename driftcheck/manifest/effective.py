@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from driftcheck.manifest.environments import ENVIRONMENTS, Environment
+from driftcheck.manifest.environments import ENVIRONMENTS, IDS, Environment
 from driftcheck.manifest.interpolate import (
     Interpolator,
     Origin,
@@ -35,6 +35,8 @@ class Effective:
     unresolved: set[tuple[str, int]] = field(default_factory=set)
     # the file's index of each effective deployment (a deployment absent here is left out)
     indices: list[int] = field(default_factory=list)
+    # ids an environment entry fails to give: reported there once, not again as missing keys
+    reported: set[Path] = field(default_factory=set)
 
     def document(self) -> Document:
         locations = {path: (o.line, o.column) for path, o in self.origins.items()}
@@ -99,6 +101,10 @@ def _deployment(
     if environment.name not in entries:
         return _ABSENT  # this deployment does not exist in this environment
     entry = entries[environment.name]
+    for key in IDS:
+        given = entry.get(key) if isinstance(entry, dict) else None
+        if not (isinstance(given, str) and given):
+            out.reported.add((*here, key))
     base = {k: v for k, v in item.items() if k != ENVIRONMENTS}
     over = entry if isinstance(entry, dict) else {}
     return _merge(
@@ -142,13 +148,13 @@ def _emit(value: Any, place: Place, path: Path, out: Effective, resolver: Interp
     if not (isinstance(value, str) and "${" in value):
         return value
     try:
-        found = resolver.scalar(value, place.text_origin())
+        found = resolver.scalar(value, place.text_origin(), source=place.source())
     except Unresolved:
         origin = out.origins[path]
         out.unresolved.add((origin.file, origin.line))
         return value
     if found.sensitive:
-        out.sensitive.add(path)
+        out.sensitive.update((*path, *part) for part in found.parts)
     if found.source is not None:
         _from_variable(found.value, found.source, path, out)
     return found.value

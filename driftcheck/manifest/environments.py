@@ -4,12 +4,12 @@ checks of each deployment's ``environments`` map, and which environments a run s
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from driftcheck.errors import DriftcheckError, Problem
-from driftcheck.manifest.interpolate import VAR_NAME, Origin, Place, Variable
+from driftcheck.manifest.interpolate import VAR_NAME, Origin, Place, Variable, in_key
 from driftcheck.manifest.messages import close_match, describe, suggest
 from driftcheck.manifest.schema import ENVIRONMENT_NAME
 from driftcheck.manifest.yaml import Document
@@ -56,9 +56,20 @@ def definitions(
             continue
         for name, entry in block.items():
             place = top.child(name) if isinstance(name, str) else top
+            if in_key(name):
+                continue  # reported as a reference in a key
             if not isinstance(name, str) or not NAME.fullmatch(name):
                 problems.append(
                     _at(place, f"environment name {name!r} must match [a-z][a-z0-9_-]*")
+                )
+                continue
+            if name == ALL:  # --env all selects every environment: it cannot name one
+                problems.append(
+                    _at(
+                        place,
+                        f"environment name {ALL!r} is reserved "
+                        "(--env all selects every environment)",
+                    )
                 )
                 continue
             environment = _environment(name, entry, place, problems)
@@ -128,11 +139,13 @@ def _environment(
             )
         )
     for var, value in (raw_vars or {}).items() if isinstance(raw_vars, dict) else ():
+        if in_key(var):
+            ok = False  # reported as a reference in a key
+            continue
         if not isinstance(var, str) or not VAR_NAME.match(var):
             ok = False
-            problems.append(
-                _at(vars_place, f"variable name {var!r} must match [A-Za-z_][A-Za-z0-9_-]*")
-            )
+            at = vars_place.child(var) if isinstance(var, str) else vars_place
+            problems.append(_at(at, f"variable name {var!r} must match [A-Za-z_][A-Za-z0-9_-]*"))
             continue
         at = vars_place.child(var)
         variables[var] = Variable(var, value, at.origin(f"var.{var}"), at)
@@ -141,15 +154,31 @@ def _environment(
     return Environment(name, place.origin(), texts["account_id"], texts["base_url"], variables)
 
 
+def named(documents: Sequence[tuple[str, Document]]) -> set[str]:
+    """Every well-formed environment name the set defines, its definition valid or not."""
+    names: set[str] = set()
+    for _file, document in documents:
+        data = document.data
+        block = data.get(ENVIRONMENTS) if isinstance(data, dict) else None
+        if isinstance(block, dict):
+            names.update(n for n in block if isinstance(n, str) and NAME.fullmatch(n))
+    return names
+
+
 def deployment_problems(
-    item: dict[str, Any], place: Place, defined: dict[str, Environment]
+    item: dict[str, Any],
+    place: Place,
+    defined: dict[str, Environment],
+    broken: Collection[str] = (),
 ) -> list[Problem]:
-    """What is wrong with one deployment's ``environments`` map (nothing without one)."""
+    """What is wrong with one deployment's ``environments`` map (nothing without one).
+
+    ``broken``: names whose definition has a problem of its own; naming them is not another."""
     if ENVIRONMENTS not in item:
         return []
     here = place.child(ENVIRONMENTS)
     entries = item[ENVIRONMENTS]
-    if not defined:
+    if not defined and not broken:
         return [
             _at(
                 here,
@@ -175,7 +204,9 @@ def deployment_problems(
     ]
     for name, entry in entries.items():
         at = here.child(name) if isinstance(name, str) else here
-        if name not in defined:
+        if in_key(name):
+            continue  # reported as a reference in a key
+        if name not in defined and name not in broken:
             problems.append(_at(at, unknown_environment(str(name), defined)))
             continue
         missing = [
@@ -198,11 +229,14 @@ def unknown_environment(name: str, defined: dict[str, Environment]) -> str:
     names = sorted(defined)
     close = close_match(name, names)
     hint = f" (did you mean {close!r}?)" if close else ""
-    return f"unknown environment {name!r}{hint}; defined: {', '.join(names)}"
+    return f"unknown environment {name!r}{hint}; defined: {', '.join(names) or 'none valid'}"
 
 
-def select(requested: Sequence[str], defined: dict[str, Environment]) -> tuple[str, ...]:
-    """The environments a run covers, in the order asked (``all``: every one, sorted)."""
+def select(
+    requested: Sequence[str], defined: dict[str, Environment], option: str = "--env"
+) -> tuple[str, ...]:
+    """The environments a run covers, in the order asked (``all``: every one, sorted).
+    ``option`` names where they were asked (``DRIFTCHECK_ENV`` when set there)."""
     names = sorted(defined)
     if not requested:
         if defined:
@@ -212,7 +246,8 @@ def select(requested: Sequence[str], defined: dict[str, Environment]) -> tuple[s
             )
         return ()
     if not defined:
-        raise SelectionError(f"--env {requested[0]}: the manifests define no environments")
+        asked = f"{option}={' '.join(requested)}" if option != "--env" else f"--env {requested[0]}"
+        raise SelectionError(f"{asked}: the manifests define no environments")
     chosen: list[str] = []
     for name in requested:
         if name == ALL:
@@ -220,7 +255,7 @@ def select(requested: Sequence[str], defined: dict[str, Environment]) -> tuple[s
         elif name in defined:
             chosen.append(name)
         else:
-            raise SelectionError(f"--env: {unknown_environment(name, defined)}")
+            raise SelectionError(f"{option}: {unknown_environment(name, defined)}")
     return tuple(dict.fromkeys(chosen))
 
 

@@ -24,6 +24,13 @@ _VAR = re.compile(r"var\.([A-Za-z_][A-Za-z0-9_-]*)\Z")
 _ENV = re.compile(r"env:([A-Za-z_][A-Za-z0-9_]*)\Z")
 VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 ESCAPE = "$${"
+# a `${` that is not escaped: in a key it is an error of its own ("keys are literal")
+REAL_REFERENCE = re.compile(r"(?<!\$)\$\{")
+
+
+def in_key(key: object) -> bool:
+    """A key that holds a reference: reported once as such, not also as a bad name."""
+    return isinstance(key, str) and REAL_REFERENCE.search(key) is not None
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,16 @@ class Place:
             return self.origin()
         return Origin(self.file, *found)
 
+    def source(self) -> Source | None:
+        """The value's source text and where it starts (None: not a string with ``${``)."""
+        found = self.document.sources.get(self.path)
+        if found is None or not found[1]:
+            return None
+        return Origin(self.file, *found[0]), found[1]
+
+
+Source = tuple[Origin, str]
+
 
 @dataclass(frozen=True)
 class Variable:
@@ -74,6 +91,9 @@ class Resolved:
     sensitive: bool = False
     # the whole value came from one variable: it (and everything below it) was declared there
     source: Variable | None = None
+    # with ``sensitive``: which parts of the value came from ${env:...} (``()``: all of it), so
+    # a map from a variable keeps its shape and only its secret leaves are hidden
+    parts: frozenset[Path] = frozenset({()})
 
 
 class Unresolved(Exception):
@@ -98,25 +118,28 @@ class Interpolator:
             self._reported.add(problem)
             self.problems.append(problem)
 
-    def scalar(self, text: str, at: Origin, chain: tuple[str, ...] = ()) -> Resolved:
-        """``text`` with its references resolved; raises :class:`Unresolved`."""
+    def scalar(
+        self, text: str, at: Origin, chain: tuple[str, ...] = (), source: Source | None = None
+    ) -> Resolved:
+        """``text`` with its references resolved; raises :class:`Unresolved`. ``source``:
+        the value's source text, where each reference's own line and column are read."""
         tokens = list(_TOKEN.finditer(text))
         if not tokens:
             return Resolved(text)
+        places = _places(tokens, text, at, source)
         whole = tokens[0]
         if len(tokens) == 1 and whole.group(1) is not None and whole.span() == (0, len(text)):
-            return self._reference(whole.group(1), _offset(at, text, 0), chain)
+            return self._reference(whole.group(1), places[0], chain)
         parts: list[str] = []
         sensitive = False
         end = 0
         failed = False
-        for token in tokens:
+        for token, where in zip(tokens, places, strict=True):
             parts.append(text[end : token.start()])
             end = token.end()
             if token.group() == ESCAPE:
                 parts.append("${")
                 continue
-            where = _offset(at, text, token.start())
             try:
                 found = self._reference(token.group(1), where, chain)
             except Unresolved:
@@ -184,13 +207,13 @@ class Interpolator:
         done = self._done[name]
         if done is None:
             raise Unresolved
-        return Resolved(done.value, done.sensitive, variable)
+        return Resolved(done.value, done.sensitive, variable, done.parts)
 
     def _value(self, variable: Variable, chain: tuple[str, ...]) -> Resolved:
         if variable.place is None:  # --var: a literal
             return Resolved(variable.value)
         tree = self.tree(variable.value, variable.place, chain)
-        return Resolved(tree.value, bool(tree.sensitive))
+        return Resolved(tree.value, bool(tree.sensitive), parts=frozenset(tree.sensitive))
 
     def tree(self, value: Any, place: Place, chain: tuple[str, ...] = ()) -> Tree:
         """Resolve every string of ``value`` (maps and lists included), collecting problems."""
@@ -212,12 +235,12 @@ class Interpolator:
         if not (isinstance(value, str) and "${" in value):
             return value
         try:
-            found = self.scalar(value, place.text_origin(), chain)
+            found = self.scalar(value, place.text_origin(), chain, place.source())
         except Unresolved:
             out.failed = True
             return value
         if found.sensitive:
-            out.sensitive.add(rel)
+            out.sensitive.update((*rel, *part) for part in found.parts)
         if found.source is not None:
             out.sources[rel] = found.source
         return found.value
@@ -244,6 +267,20 @@ def _as_text(value: Any) -> str | None:
     if isinstance(value, (str, int, float)):
         return str(value)
     return None
+
+
+def _places(
+    tokens: list[re.Match[str]], text: str, at: Origin, source: Source | None
+) -> list[Origin]:
+    """Where each token is in the file. Read in the source text when it holds the same tokens
+    (a block scalar, a line break or an escape moves a reference away from its index in the
+    value); else counted from where the value's text starts."""
+    if source is not None:
+        start, raw = source
+        found = list(_TOKEN.finditer(raw))
+        if [m.group() for m in found] == [t.group() for t in tokens]:
+            return [_offset(start, raw, m.start()) for m in found]
+    return [_offset(at, text, token.start()) for token in tokens]
 
 
 def _offset(at: Origin, text: str, index: int) -> Origin:

@@ -93,8 +93,11 @@ def validate(
             if isinstance(index, int) and index < len(effective.indices):
                 original = f"deployments[{effective.indices[index]}]"
                 message = message.replace(f"deployments[{index}]", original)
-        if effective is not None and path in effective.sensitive:
-            # a value from ${env:NAME} never appears in a message, not even a wrong one
+        if effective is not None and any(
+            path[:end] in effective.sensitive for end in range(len(path), 0, -1)
+        ):
+            # a value from ${env:NAME} (or inside one) never appears in a message, not even a
+            # wrong one
             message = message.replace(repr(value_at(data, path)), "(sensitive)")
         return Problem(_file_of(path, origins, name), line, column, message)
 
@@ -113,6 +116,8 @@ def validate(
                 continue  # non-string map keys: _map_keys reports them, at every depth
             if _inside_ignore(tuple(error["loc"])):
                 continue  # each ignore item: _ignores reports it in plain words
+            if effective is not None and tuple(error["loc"][:3]) in effective.reported:
+                continue  # an environment entry without ids: reported at the entry
             path, message = explain(error, data)
             if (path, message) not in explained:  # a union reports once per member
                 explained.add((path, message))
@@ -203,9 +208,22 @@ def _settled(problems: list[Problem], effective: Effective | None) -> list[Probl
         return problems
     # a value that could not be interpolated is reported once, as such: not also as a value
     # of the wrong type on the same line
-    kept = [p for p in problems if (p.file, p.line) not in effective.unresolved]
+    kept = [
+        _unquoted(p, effective) for p in problems if (p.file, p.line) not in effective.unresolved
+    ]
     kept.sort(key=lambda p: (p.file != effective.file, p.file, p.line, p.column))
     return kept
+
+
+def _unquoted(problem: Problem, effective: Effective) -> Problem:
+    """The problem with every ${env:NAME} value of the file that it quotes masked: messages
+    about an ignore pattern, say, are made where the value's path is not at hand."""
+    message = problem.message
+    for path in effective.sensitive:
+        value = value_at(effective.data, path)
+        if isinstance(value, str) and repr(value) in message:
+            message = message.replace(repr(value), "(sensitive)")
+    return problem if message == problem.message else replace(problem, message=message)
 
 
 def _map_keys(

@@ -79,7 +79,8 @@ def with_environments(schema: dict[str, Any]) -> dict[str, Any]:
     schema["properties"]["environments"] = {
         "type": "object",
         "minProperties": 1,
-        "propertyNames": {"pattern": ENVIRONMENT_NAME},
+        # `all` is reserved: --env all selects every environment
+        "propertyNames": {"pattern": ENVIRONMENT_NAME, "not": {"const": "all"}},
         "additionalProperties": {"anyOf": [{"$ref": "#/$defs/Environment"}, {"type": "null"}]},
         "description": "environments of the set (each name defined once, in any file)",
     }

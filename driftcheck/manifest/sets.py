@@ -8,7 +8,6 @@ once. Nothing is checked unless the whole set is valid.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,15 +21,14 @@ from driftcheck.manifest.environments import (
     SelectionError,
     definitions,
     deployment_problems,
+    named,
     select,
 )
-from driftcheck.manifest.interpolate import Interpolator, Origin, Place, Variable
+from driftcheck.manifest.interpolate import Interpolator, Origin, Place, Variable, in_key
 from driftcheck.manifest.load import discover, duplicates, read_document, validate
 from driftcheck.manifest.messages import close_match
 from driftcheck.manifest.models import UNMANAGED_IGNORE
 from driftcheck.manifest.yaml import Document, ScalarMemo
-
-_REAL_REFERENCE = re.compile(r"(?<!\$)\$\{")
 
 
 @dataclass(frozen=True)
@@ -43,6 +41,8 @@ class Selection:
     process_env: Mapping[str, str] = field(default_factory=dict, repr=False)
     # validate: no --env means every environment (a run needs to be told which)
     every_by_default: bool = False
+    # where the environments were asked, for messages: --env, or DRIFTCHECK_ENV
+    option: str = "--env"
 
 
 @dataclass(frozen=True)
@@ -84,18 +84,19 @@ def load_set(paths: Iterable[str], selection: Selection) -> LoadedSet:
     documents = [(name, doc) for name, doc in entries if isinstance(doc, Document)]
     defined, found = definitions(documents)
     problems.extend(found)
+    broken = named(documents) - set(defined)
+    for name, document in documents:
+        problems.extend(_shape_problems(name, document, defined, broken))
     try:
         if selection.every_by_default and not selection.environments:
             names: tuple[str | None, ...] = tuple(sorted(defined))
         else:
-            names = select(selection.environments, defined)
+            names = select(selection.environments, defined, selection.option)
     except SelectionError:
         unreadable = [doc for _, doc in entries if isinstance(doc, Problem)]
         if problems or unreadable:  # a broken set first: it may be why the names are wrong
             raise ManifestError([*problems, *unreadable]) from None
         raise
-    for name, document in documents:
-        problems.extend(_shape_problems(name, document, defined))
     if not names:
         names = (None,)
     states: list[EnvironmentState] = []
@@ -149,7 +150,7 @@ def _resolver(environment: Environment | None, selection: Selection) -> Interpol
 
 
 def _shape_problems(
-    name: str, document: Document, defined: dict[str, Environment]
+    name: str, document: Document, defined: dict[str, Environment], broken: set[str]
 ) -> list[Problem]:
     """Problems that do not depend on the environment: references in keys, and each
     deployment's ``environments`` map."""
@@ -162,14 +163,14 @@ def _shape_problems(
             "keys are literal; write $${ for a literal ${",
         )
         for path, (line, column) in document.key_refs.items()
-        if _REAL_REFERENCE.search(str(path[-1]))
+        if in_key(path[-1])
     ]
     data = document.data
     items = data.get("deployments") if isinstance(data, dict) else None
     for index, item in enumerate(items if isinstance(items, list) else ()):
         if isinstance(item, dict):
             place = Place(name, document, ("deployments", index))
-            problems.extend(deployment_problems(item, place, defined))
+            problems.extend(deployment_problems(item, place, defined, broken))
     return problems
 
 

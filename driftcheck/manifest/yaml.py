@@ -53,6 +53,9 @@ class Document:
     # and each mapping key holding "${" (references are not allowed in keys)
     refs: dict[Path, Position] = field(default_factory=dict)
     key_refs: dict[Path, Position] = field(default_factory=dict)
+    # the source text of each of those values, from its first character (a quote, or a block
+    # indicator): a reference after a line break or an escape is found there, in its place
+    sources: dict[Path, tuple[Position, str]] = field(default_factory=dict)
 
     def position(self, path: Path) -> Position:
         """Position of ``path``, or of its nearest ancestor that has one."""
@@ -98,6 +101,23 @@ def load(text: str | bytes, memo: ScalarMemo | None = None) -> Document:
     locations: dict[Path, Position] = {}
     refs: dict[Path, Position] = {}
     key_refs: dict[Path, Position] = {}
+    sources: dict[Path, tuple[Position, str]] = {}
+    line_starts: list[int] = []
+
+    def source_of(event: Any) -> str:
+        """The text between the event's marks (by line and column: a mark's index may count
+        bytes or characters, depending on the parser)."""
+        if not isinstance(text, str):
+            return ""
+        if not line_starts:
+            line_starts.extend(_line_starts(text))
+        bounds = []
+        for mark in (event.start_mark, event.end_mark):
+            if mark is None or mark.line >= len(line_starts):
+                return ""
+            bounds.append(line_starts[mark.line] + mark.column)
+        return text[bounds[0] : bounds[1]]
+
     anchors: dict[str, tuple[Any, int]] = {}
     stack: list[_Collection] = []
     root: Any = None
@@ -174,6 +194,7 @@ def load(text: str | bytes, memo: ScalarMemo | None = None) -> Document:
                 path = child_path(start)
                 if marked:  # the text starts after an opening quote
                     refs[path] = (start[0], start[1] + (event.style in ("'", '"')))
+                    sources[path] = (start, source_of(event))
                 if event.anchor:
                     anchors[event.anchor] = (value, 1)
                 attach(value, 1, start)
@@ -221,7 +242,7 @@ def load(text: str | bytes, memo: ScalarMemo | None = None) -> Document:
         raise YamlError(f"invalid YAML: {exc}") from None
     except RecursionError:  # pragma: no cover - MAX_DEPTH stops this first
         raise YamlError(f"nesting is deeper than {MAX_DEPTH} levels") from None
-    return Document(root, locations, refs, key_refs)
+    return Document(root, locations, refs, key_refs, sources)
 
 
 def _expects_key(stack: list[_Collection]) -> bool:
@@ -282,3 +303,9 @@ def _reader_error(exc: yaml.reader.ReaderError, text: str | bytes) -> YamlError:
         line,
         column,
     )
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    starts.extend(match.end() for match in re.finditer("\n", text))
+    return starts

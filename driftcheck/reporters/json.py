@@ -115,6 +115,7 @@ def _gate_fields(result: RunResult) -> dict[str, Any]:
                 "found": entry.found,
                 "error": _error(entry.error),
             }
+            | ({"environment": entry.environment} if entry.environment else {})
             for entry in result.removed
         ]
     return fields
@@ -122,14 +123,18 @@ def _gate_fields(result: RunResult) -> dict[str, Any]:
 
 def _unmanaged(entry: UnmanagedDeployment, marks: Marks | None) -> dict[str, Any]:
     mark = marks.unmanaged(entry.model_instance_id, entry.deployment_id) if marks else None
-    return {
-        "model_instance_id": entry.model_instance_id,
-        "deployment_id": entry.deployment_id,
-        "name": entry.name,
-        "status": "unmanaged",
-        "created_at": entry.created_at,
-        "created_by": entry.created_by,
-    } | mark_fields(mark)
+    return (
+        {
+            "model_instance_id": entry.model_instance_id,
+            "deployment_id": entry.deployment_id,
+            "name": entry.name,
+            "status": "unmanaged",
+            "created_at": entry.created_at,
+            "created_by": entry.created_by,
+        }
+        | ({"environment": entry.environment} if entry.environment else {})
+        | mark_fields(mark)
+    )
 
 
 def _difference(diff: Difference) -> dict[str, Any]:
@@ -194,5 +199,7 @@ def entry_json(entry: BaselineEntry) -> dict[str, Any]:
         data.update(path=key.path, kind=key.kind, desired=entry.desired, live=entry.live)
     elif key.type is EntryType.ERROR:
         data.update(kind=key.kind, message=entry.message)
+    if key.environment is not None:  # additive: only for a set with environments
+        data["environment"] = key.environment
     data[FIRST_SEEN_FIELD] = entry.first_seen
     return data

@@ -52,6 +52,7 @@ class Listed:
     name: str | None = None
     created_at: str | None = None
     created_by: str | None = None
+    environment: str | None = None
 
     @property
     def key(self) -> str:
