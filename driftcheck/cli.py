@@ -8,6 +8,7 @@ and ``--help`` start fast.
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ import click
 
 from driftcheck import __version__
 from driftcheck.envoptions import env_options, selection
-from driftcheck.errors import DriftcheckError
+from driftcheck.errors import EXIT_ERROR, DriftcheckError
 from driftcheck.options import (
     http_options,
     http_settings,
@@ -27,14 +28,14 @@ from driftcheck.options import (
     parse_report_targets,
 )
 from driftcheck.reporters import FORMATS
-from driftcheck.result import EXIT_ERROR, FailOn
 from driftcheck.schemas import KINDS as SCHEMA_KINDS
-from driftcheck.schemas import SchemaKind
 from driftcheck.terminal import progress_for, use_color
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # result.py's records take ~7 ms to build: not for --version or --help
     from driftcheck.app import FetchMode
     from driftcheck.gate import GateRequest
+    from driftcheck.result import FailOn
+    from driftcheck.schemas import SchemaKind
     from driftcheck.wait import Clock
 
 
@@ -119,7 +120,17 @@ def cli() -> None:
 
 
 def main() -> None:
-    cli.main()
+    # A run builds one large tree of data (manifests, live bodies, results) that lives until
+    # exit and holds almost no cyclic garbage. At CPython's default threshold (700 new objects)
+    # the cycle collector walks that growing tree hundreds of times, about 12 % of the CPU of
+    # a 1,000-deployment check; every 10,000 still reclaims the cycles asyncio leaves.
+    gc.set_threshold(10_000, 10, 10)
+    try:
+        cli.main()
+    finally:
+        # The interpreter collects once more at exit, walking every object the run made just
+        # before the process ends (~60 ms at 1,000 deployments): frozen objects are skipped.
+        gc.freeze()
 
 
 # ---------------------------------------------------------------------------------------------

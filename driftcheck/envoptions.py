@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from click.core import ParameterSource
 
-from driftcheck.manifest import Selection
-from driftcheck.manifest.interpolate import VAR_NAME
-from driftcheck.manifest.scalars import core_scalar
+if TYPE_CHECKING:  # the manifest package (pydantic models, YAML) is ~90 ms of imports that
+    # `driftcheck --version`, `--help` and `completion` do not need: imported when used
+    from driftcheck.manifest import Selection
 
 F = TypeVar("F", bound=Callable[..., Any])
 ENVVAR = "DRIFTCHECK_ENV"
@@ -40,6 +40,8 @@ def selection(
     kwargs: dict[str, Any], environ: Mapping[str, str], *, every: bool = False
 ) -> Selection:
     """Take ``--env``/``--var`` out of a command's keyword arguments."""
+    from driftcheck.manifest import Selection
+
     environments = tuple(kwargs.pop("environments"))
     context = click.get_current_context(silent=True)
     source = context.get_parameter_source("environments") if context else None
@@ -54,6 +56,9 @@ def selection(
 
 
 def parse_vars(values: tuple[str, ...]) -> dict[str, Any]:
+    from driftcheck.manifest.interpolate import VAR_NAME
+    from driftcheck.manifest.scalars import core_scalar
+
     parsed: dict[str, Any] = {}
     for value in values:
         name, sep, text = value.partition("=")

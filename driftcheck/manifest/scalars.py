@@ -111,8 +111,23 @@ class ScalarMemo:
         self.resolver = _CoreResolver()
         self.constructed: dict[tuple[str, str], Any] = {}  # (tag, text) -> non-string value
         self.resolved: dict[tuple[str, Any], str] = {}  # (text, implicit) -> implicit tag
+        # (text, implicit) -> (value, tag) of an untagged scalar: what most scalars are, so
+        # most scalars cost one lookup
+        self.untagged: dict[tuple[str, Any], tuple[Any, str]] = {}
 
     def scalar(self, event: yaml.ScalarEvent) -> tuple[Any, str]:
+        tag = event.tag
+        if tag is None or tag == "!":  # "!" (quoted) resolves by the text and style alone
+            memo = (event.value, event.implicit)
+            found = self.untagged.get(memo)
+            if found is None:
+                found = self._build(event)
+                if len(self.untagged) < self.LIMIT:
+                    self.untagged[memo] = found
+            return found
+        return self._build(event)
+
+    def _build(self, event: yaml.ScalarEvent) -> tuple[Any, str]:
         tag = event.tag
         if tag is None or tag == "!":
             memo = (event.value, event.implicit)

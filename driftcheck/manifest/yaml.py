@@ -170,27 +170,40 @@ def load(text: str | bytes, memo: ScalarMemo | None = None) -> Document:
             return path
         return parent.path  # a key itself
 
+    # The loop below sees every event of the file (~40 per deployment): scalars come first,
+    # and the commonest case, a scalar inside a mapping, is handled without calls.
+    scalar = memo.scalar
+    intern = sys.intern
     try:
         events = yaml.parse(text, Loader=_Loader)
         for event in events:
-            if isinstance(event, yaml.DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    raise YamlError(
-                        "only one YAML document per file is allowed (found '---')",
-                        *position_of(event.start_mark),
-                    )
-            elif isinstance(event, yaml.ScalarEvent):
-                start = position_of(event.start_mark)
-                value, tag = memo.scalar(event)
+            if isinstance(event, yaml.ScalarEvent):
+                mark = event.start_mark
+                start = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+                value, tag = scalar(event)
                 marked = type(value) is str and "${" in value
-                if _expects_key(stack):
-                    if marked:
-                        key_path = (*stack[-1].path, value)
-                        key_refs[key_path] = start
-                    # keys repeat in every deployment: one string object each saves memory
-                    attach(sys.intern(value) if type(value) is str else value, 1, start, tag)
-                    continue
+                parent = stack[-1] if stack else None
+                if parent is not None and parent.kind == "map":
+                    if not parent.has_key:
+                        if marked:
+                            key_path = (*parent.path, value)
+                            key_refs[key_path] = start
+                        # keys repeat in every deployment: one string object each saves memory
+                        attach(intern(value) if type(value) is str else value, 1, start, tag)
+                        continue
+                    key = parent.key
+                    if key is not _MergeKey:
+                        path = (*parent.path, key if isinstance(key, (str, int)) else str(key))
+                        locations[path] = parent.key_pos
+                        if marked:  # the text starts after an opening quote
+                            refs[path] = (start[0], start[1] + (event.style in ("'", '"')))
+                            sources[path] = (start, source_of(event))
+                        if event.anchor:
+                            anchors[event.anchor] = (value, 1)
+                        parent.size += 1
+                        parent.has_key = False
+                        parent.mapping[key] = value
+                        continue
                 path = child_path(start)
                 if marked:  # the text starts after an opening quote
                     refs[path] = (start[0], start[1] + (event.style in ("'", '"')))
@@ -231,6 +244,13 @@ def load(text: str | bytes, memo: ScalarMemo | None = None) -> Document:
                 if not _expects_key(stack):
                     child_path(start)
                 attach(value, size, start)
+            elif isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise YamlError(
+                        "only one YAML document per file is allowed (found '---')",
+                        *position_of(event.start_mark),
+                    )
     except yaml.reader.ReaderError as exc:
         raise _reader_error(exc, text) from None
     except yaml.MarkedYAMLError as exc:

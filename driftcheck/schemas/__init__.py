@@ -8,7 +8,6 @@ validate every JSON document the tool writes against them.
 
 from __future__ import annotations
 
-import json
 from typing import Literal
 
 SchemaKind = Literal["manifest", "report", "snapshot"]
@@ -17,6 +16,8 @@ KINDS: tuple[SchemaKind, ...] = ("manifest", "report", "snapshot")
 
 def schema_text(kind: SchemaKind) -> str:
     """The schema of ``kind`` as published by ``driftcheck schema --kind KIND``."""
+    import json  # imported here: cli.py imports this module even for `driftcheck --version`
+
     if kind == "manifest":
         from driftcheck.manifest import json_schema
 
@@ -27,6 +28,8 @@ def schema_text(kind: SchemaKind) -> str:
 
 
 def load(kind: SchemaKind) -> dict[str, object]:
+    import json
+
     document = json.loads(schema_text(kind))
     if not isinstance(document, dict):  # pragma: no cover - the shipped files are objects
         raise TypeError(f"the {kind} schema is not a JSON object")
