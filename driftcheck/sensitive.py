@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from driftcheck import spec
-from driftcheck.paths import PathPattern, TreePath
+from driftcheck.paths import PathPattern, TreePath, dotted
 from driftcheck.result import MASKED, DeploymentResult, Difference, DiffKind, ErrorInfo, RunResult
 
 if TYPE_CHECKING:
@@ -113,6 +113,12 @@ class SensitiveRule:
         happens once, for the whole run, in :func:`mask_run`)."""
         if not self.touches(path, diff.desired, diff.live):
             return diff
+        point = next((end for end in range(1, len(path)) if self.covers(path[:end])), len(path))
+        if any(isinstance(part, str) for part in path[point:]):
+            # a key below a sensitive point is part of the secret (a map of credentials keyed
+            # by the secret itself): report the point, which both sides hold, as changed
+            path = path[:point]
+            diff = replace(diff, path=dotted(path), segments=path, kind=DiffKind.CHANGED)
         desired = diff.desired
         if self.declared is not None and diff.kind is not DiffKind.EXTRA_LIVE:
             desired = _value_at(self.declared, path, diff.desired)
@@ -144,6 +150,14 @@ class SensitivePolicy:
 
 
 NO_POLICY = SensitivePolicy()
+
+
+def collapsed(differences: Iterable[Difference]) -> tuple[Difference, ...]:
+    """One difference per path: several below one sensitive point become that point's."""
+    seen: dict[tuple[str | int, ...], Difference] = {}
+    for diff in differences:
+        seen.setdefault(diff.segments, diff)
+    return tuple(seen.values())
 
 
 def walk(value: Any, path: TreePath) -> Iterator[tuple[TreePath, Any]]:
