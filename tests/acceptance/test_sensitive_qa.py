@@ -162,3 +162,45 @@ def test_history_notifications_and_nightly_reports_hold_no_secret(
     # the drift is still there: three sensitive differences, the extra live password included
     assert "deployment_metadata.db_password" in runs[0].stdout
     assert "deployment_metadata.hf_token" in (tmp_path / "r0.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("declared", "code", "differences"),
+    [
+        # the same secret key and value: in sync offline, although the snapshot holds neither
+        (f"{{{SECRET}: 1, x: 1}}", 0, []),
+        # another secret key: drift at the sensitive point, never below it
+        (f"{{{SECRET}-other: 1, x: 1}}", 2, [("deployment_metadata.conn", "changed")]),
+        # the same key with another value
+        (f"{{{SECRET}: 2, x: 1}}", 2, [("deployment_metadata.conn", "changed")]),
+    ],
+)
+def test_a_secret_map_key_round_trips_through_a_snapshot_hashed(
+    emulator: Emulator,
+    tmp_path: Path,
+    declared: str,
+    code: int,
+    differences: list[tuple[str, str]],
+) -> None:
+    emulator.put(
+        make_deployment("mi_r", "dep_r", deployment_metadata={"conn": {SECRET: 1, "x": 1}})
+    )
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(
+        "version: 1\n"
+        "sensitive: [deployment_metadata.conn]\n"
+        "deployments:\n"
+        "  - model_instance_id: mi_r\n"
+        "    deployment_id: dep_r\n"
+        f"    deployment_metadata: {{conn: {declared}}}\n",
+        encoding="utf-8",
+    )
+    snap = tmp_path / "snap.json"
+    recorded = invoke(["snapshot", str(manifest), "-o", str(snap)], env(emulator))
+    assert recorded.code == 0, recorded.stderr
+    assert SECRET not in snap.read_text(encoding="utf-8")
+    offline = invoke(["check", str(manifest), "--live-from", str(snap), "--format", "json"], {})
+    assert offline.code == code, offline.stderr
+    assert SECRET not in offline.stdout + offline.stderr
+    (entry,) = json.loads(offline.stdout)["deployments"]
+    assert [(d["path"], d["kind"]) for d in entry["differences"]] == differences
