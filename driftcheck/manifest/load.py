@@ -81,6 +81,8 @@ def validate(
     document: Document,
     unmanaged_ignore: list[str],
     effective: Effective | None = None,
+    *,
+    sensitive: tuple[str, ...] = (),
 ) -> tuple[list[DesiredDeployment], list[Problem]]:
     """The deployments of one manifest (``effective``: of one file in one environment, whose
     values may come from other files) and every problem found in it."""
@@ -101,7 +103,7 @@ def validate(
             # a value from ${env:NAME} (or inside one) never appears in a message, not even a
             # wrong one
             message = message.replace(repr(value_at(data, path)), "(sensitive)")
-        elif declared_sensitive(data, path):
+        elif declared_sensitive(data, path, sensitive):
             # a value at a manifest `sensitive:` path is as secret when it has the wrong type
             value = value_at(data, path)
             message = message.replace(describe(value), "a sensitive value")
@@ -305,13 +307,14 @@ def _sensitive(
     return tuple(patterns)
 
 
-def declared_sensitive(data: Any, path: tuple[str | int, ...]) -> bool:
+def declared_sensitive(data: Any, path: tuple[str | int, ...], extra: tuple[str, ...] = ()) -> bool:
     """Whether ``path`` (``deployments[i]...``) is covered by the manifest's own ``sensitive:``
-    lists or the built-in key names (``--sensitive`` is not known while loading)."""
+    lists, ``extra`` (``--sensitive``) or the built-in key names."""
     if len(path) < 3 or path[0] != "deployments" or not isinstance(data, dict):
         return False
     item = value_at(data, path[:2])
-    lists = (data.get("sensitive"), item.get("sensitive") if isinstance(item, dict) else None)
+    own = item.get("sensitive") if isinstance(item, dict) else None
+    lists = (data.get("sensitive"), own, list(extra))
     patterns: list[PathPattern] = []
     for texts in lists:
         for text in texts if isinstance(texts, list) else ():

@@ -37,24 +37,33 @@ def written(folder: Path) -> str:
     )
 
 
-@pytest.mark.parametrize("command", ["check", "validate"])
+@pytest.mark.parametrize(
+    ("command", "declared_by"),
+    [
+        (["check"], "manifest"),
+        (["validate"], "manifest"),
+        (["check", "--sensitive", "vendor_configuration.max_workers"], "option"),
+        (["snapshot", "-o", "-", "--sensitive", "vendor_configuration.*"], "option"),
+    ],
+)
 def test_a_wrongly_typed_value_at_a_sensitive_path_is_not_echoed(
-    tmp_path: Path, command: str
+    tmp_path: Path, command: list[str], declared_by: str
 ) -> None:
     manifest = tmp_path / "m.yaml"
+    own = "    sensitive: [vendor_configuration.max_workers]\n" if declared_by == "manifest" else ""
     manifest.write_text(
         "version: 1\n"
         "deployments:\n"
         "  - model_instance_id: mi\n"
         "    deployment_id: dep\n"
-        "    sensitive: [vendor_configuration.max_workers]\n"
+        f"{own}"
         f"    vendor_configuration: {{vendor: LAUNCH, max_workers: {SECRET}}}\n",
         encoding="utf-8",
     )
-    run = invoke([command, str(manifest)], {"SGP_API_KEY": API_KEY})
+    run = invoke([*command, str(manifest)], {"SGP_API_KEY": API_KEY})
     assert run.code == 1
     assert SECRET not in run.stdout + run.stderr
-    assert f"{manifest}:6:" in run.stderr
+    assert f"{manifest}:{5 + bool(own)}:" in run.stderr
     assert "max_workers: expected a whole number, got a sensitive value" in run.stderr
 
 
