@@ -20,12 +20,15 @@ from driftcheck import __version__
 from driftcheck.envoptions import env_options, selection
 from driftcheck.errors import EXIT_ERROR, DriftcheckError
 from driftcheck.options import (
+    check_show_sensitive,
     http_options,
     http_settings,
     ignore_file_options,
     ignore_inputs,
     list_scope,
     parse_report_targets,
+    parse_sensitive,
+    sensitive_option,
 )
 from driftcheck.reporters import FORMATS
 from driftcheck.schemas import KINDS as SCHEMA_KINDS
@@ -34,6 +37,8 @@ from driftcheck.terminal import progress_for, use_color
 if TYPE_CHECKING:  # result.py's records take ~7 ms to build: not for --version or --help
     from driftcheck.app import FetchMode
     from driftcheck.gate import GateRequest
+    from driftcheck.nightly import NightlyOptions
+    from driftcheck.notify import NotifyOn
     from driftcheck.result import FailOn
     from driftcheck.schemas import SchemaKind
     from driftcheck.wait import Clock
@@ -210,6 +215,48 @@ def main() -> None:
     help="new: drift exits 2 only when something is new since --baseline (errors still 1).",
 )
 @ignore_file_options
+@sensitive_option
+@click.option(
+    "--show-sensitive",
+    is_flag=True,
+    help="Show sensitive values in the text report (only on a terminal; never in files).",
+)
+@click.option(
+    "--history",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="DIR",
+    help="Keep each run's JSON report in DIR; the newest earlier one is the baseline "
+    "(unless --baseline is given).",
+)
+@click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="With --history: keep the newest N reports (default 90).",
+)
+@click.option(
+    "--notify",
+    "notify",
+    multiple=True,
+    metavar="KIND=URL",
+    help="POST a summary after the run: slack=URL or webhook=URL (repeatable; URL may be "
+    "env:VARIABLE). The URL is treated as a secret.",
+)
+@click.option(
+    "--notify-on",
+    type=click.Choice(["change", "always"]),
+    default="change",
+    show_default=True,
+    help="change: only when findings are new or resolved since the baseline.",
+)
+@click.option(
+    "--report-url",
+    default=None,
+    metavar="URL",
+    help="Link to the published report, included in notifications.",
+)
 @click.option(
     "--wait",
     metavar="DURATION",
@@ -246,6 +293,13 @@ def check(
     fetch: FetchMode,
     baseline: str | None,
     fail_on: FailOn,
+    sensitive: tuple[str, ...],
+    show_sensitive: bool,
+    history: str | None,
+    keep: int | None,
+    notify: tuple[str, ...],
+    notify_on: NotifyOn,
+    report_url: str | None,
     wait: str | None,
     changed_since: str | None,
     check_all: bool,
@@ -258,6 +312,8 @@ def check(
     from driftcheck.app import CheckOptions, run_check
 
     chosen = selection(kwargs, os.environ)
+    if show_sensitive:
+        check_show_sensitive(fmt, reports, sys.stdout)
     http, key = http_settings(kwargs, os.environ.get("SGP_API_KEY", ""))
     options = CheckOptions(
         paths=paths,
@@ -276,11 +332,44 @@ def check(
         fail_on=fail_on,
         progress=progress_for(sys.stderr, os.environ),
         step_summary=os.environ.get("GITHUB_STEP_SUMMARY") or None,
+        sensitive=parse_sensitive(sensitive),
+        show_sensitive=show_sensitive,
+        nightly=nightly_options(history, keep, notify, notify_on, report_url),
         gate=gate_request(wait, changed_since, check_all, live_from, unmanaged),
         selection=chosen,
         clock=injected_clock(click.get_current_context().obj),
     )
     return run_check(options)
+
+
+def nightly_options(
+    history: str | None,
+    keep: int | None,
+    notify: tuple[str, ...],
+    notify_on: NotifyOn,
+    report_url: str | None,
+) -> NightlyOptions:
+    """--history, --keep, --notify, --notify-on, --report-url; usage errors never repeat a
+    notification URL."""
+    from driftcheck.history import DEFAULT_KEEP
+    from driftcheck.nightly import NightlyOptions
+    from driftcheck.notify import NotifyOptionError, parse_target
+
+    if keep is not None and history is None:
+        raise click.UsageError("--keep prunes the --history folder; add --history DIR")
+    try:
+        targets = tuple(parse_target(value, os.environ) for value in notify)
+    except NotifyOptionError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--notify'") from None
+    if report_url is not None and not report_url.startswith(("https://", "http://")):
+        raise click.BadParameter("expected an http(s):// URL", param_hint="'--report-url'")
+    return NightlyOptions(
+        history=history,
+        keep=DEFAULT_KEEP if keep is None else keep,
+        notify=targets,
+        notify_on=notify_on,
+        report_url=report_url,
+    )
 
 
 def injected_clock(obj: object) -> Clock | None:
@@ -409,6 +498,7 @@ def render(paths: tuple[str, ...], **kwargs: Any) -> int:
     is_flag=True,
     help="Write a manifest v1 that checks in sync against the recorded state instead.",
 )
+@sensitive_option
 @env_options
 @http_options
 def snapshot(
@@ -418,6 +508,7 @@ def snapshot(
     model_instance_ids: tuple[str, ...],
     allow_partial: bool,
     as_manifest: bool,
+    sensitive: tuple[str, ...],
     **kwargs: Any,
 ) -> int:
     """Record the live state of the declared deployments (snapshot v1, read by --live-from).
@@ -445,6 +536,7 @@ def snapshot(
         api_key=key,
         progress=progress_for(sys.stderr, os.environ),
         allow_partial=allow_partial,
+        sensitive=parse_sensitive(sensitive),
         selection=chosen,
     )
     return run_snapshot(options)

@@ -9,7 +9,17 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-FORMATS: tuple[str, ...] = ("text", "json", "junit", "markdown", "github", "patch", "sarif")
+FORMATS: tuple[str, ...] = (
+    "text",
+    "json",
+    "junit",
+    "markdown",
+    "github",
+    "patch",
+    "sarif",
+    "html",
+    "prometheus",
+)
 
 
 def get_renderer(name: str) -> Callable[..., str]:

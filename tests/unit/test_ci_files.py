@@ -306,5 +306,9 @@ def test_docs_cover_the_three_recipes() -> None:
         "--fail-on new",
         "--report json=",
         "17 4 * * *",
+        "--history",
+        "--notify slack=env:",
+        "--report html=",
+        "--report prometheus=",
     ):
         assert needle in text, needle

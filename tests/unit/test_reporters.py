@@ -200,7 +200,17 @@ def test_every_golden_file_is_used() -> None:
 
 
 def test_formats_and_renderers() -> None:
-    assert FORMATS == ("text", "json", "junit", "markdown", "github", "patch", "sarif")
+    assert FORMATS == (
+        "text",
+        "json",
+        "junit",
+        "markdown",
+        "github",
+        "patch",
+        "sarif",
+        "html",
+        "prometheus",
+    )
     for fmt in FORMATS:
         output = get_renderer(fmt)(MIXED, color=False, verbose=False)
         assert output.endswith("\n") and not output.endswith("\n\n")
