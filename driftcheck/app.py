@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Literal
 import click
 
 from driftcheck import __version__
+from driftcheck.digests import new_salt, protect_outcomes
 from driftcheck.errors import DriftcheckError
 from driftcheck.ignorefile import IgnoreInputs, ignore_files, load_policy
 from driftcheck.live.api import ApiSource
@@ -37,7 +38,9 @@ from driftcheck.output import (
     write_atomically,
     write_stdout,
 )
+from driftcheck.paths import PathPattern
 from driftcheck.result import EXIT_ERROR, FailOn, RunResult, format_timestamp
+from driftcheck.sensitive import SensitivePolicy, declared_secrets, mask_run, scrub
 
 if TYPE_CHECKING:
     from driftcheck.gate import GateRequest
@@ -76,6 +79,8 @@ class CheckOptions:
     progress: Progress | None = None
     step_summary: str | None = None  # $GITHUB_STEP_SUMMARY
     nightly: NightlyOptions = field(default_factory=NightlyOptions)  # --history, --notify
+    sensitive: tuple[PathPattern, ...] = ()  # --sensitive
+    show_sensitive: bool = False  # the text report on a terminal only (checked by cli.py)
     gate: GateRequest | None = None  # --wait, --changed-since, --all
     selection: Selection = field(default_factory=Selection)  # --env, --var, ${env:} values
     clock: Clock | None = None  # --wait's time for this run; None: the system clock
@@ -92,6 +97,7 @@ class SnapshotOptions:
     api_key: ApiKey
     progress: Progress | None = None
     allow_partial: bool = False  # write the file even when deployments could not be recorded
+    sensitive: tuple[PathPattern, ...] = ()  # --sensitive
     selection: Selection = field(default_factory=Selection)
 
 
@@ -211,11 +217,12 @@ def run_check(options: CheckOptions) -> int:
         source = source_for(
             loaded, lambda env: api_source(http_for(options.http, env), options.api_key)
         )
+    sensitive = SensitivePolicy(options.sensitive, getattr(source, "sensitive_salt", None))
     if gate is not None:
         from driftcheck import gate as release_gate
 
         with importing_in_background("deepdiff"):
-            result = release_gate.run(desired, source, policy, options, gate, baseline)
+            result = release_gate.run(desired, source, policy, options, gate, baseline, sensitive)
     else:
         with importing_in_background("deepdiff"):
             result = engine.check(
@@ -230,9 +237,16 @@ def run_check(options: CheckOptions) -> int:
                 fail_on=options.fail_on,
                 version=__version__,
                 live_from=options.live_from,
+                sensitive=sensitive,
+                reveal=options.show_sensitive,
             )
+    # the engine masked its result unless --show-sensitive; marks added after it (the gate's)
+    # and the revealed text report's counterpart for every other output are masked here
+    revealed = result if options.show_sensitive else None
+    result = mask_run(result, desired.deployments, sensitive)
+    # history, trend and notifications see the masked result only
     result = nightly.with_trend(result, history)
-    code = emit(result, options, step_summary)
+    code = emit(result, options, step_summary, revealed)
     http = options.http
     retry = RetryPolicy(timeout=http.timeout, retries=http.retries, backoff=http.backoff)
     if not nightly.finish(result, history, options.nightly, retry):
@@ -263,14 +277,20 @@ def _step_summary(options: CheckOptions) -> str | None:
     return options.step_summary
 
 
-def emit(result: RunResult, options: CheckOptions, step_summary: str | None) -> int:
+def emit(
+    result: RunResult,
+    options: CheckOptions,
+    step_summary: str | None,
+    revealed: RunResult | None = None,
+) -> int:
     """Write every requested report; the exit code comes from the result alone."""
     from driftcheck.reporters import get_renderer
 
     color = options.color and options.format == "text"
+    shown = revealed if revealed is not None and options.format == "text" else result
     code = result.exit_code
     try:
-        write_stdout(get_renderer(options.format)(result, color=color, verbose=options.verbose))
+        write_stdout(get_renderer(options.format)(shown, color=color, verbose=options.verbose))
     except DriftcheckError as exc:  # the report files below are still written
         for line in exc.lines():
             click.echo(line, err=True)
@@ -370,13 +390,15 @@ def run_snapshot(options: SnapshotOptions) -> int:
                 if key not in declared:
                     keys.append(key)
                     outcomes.append(Fetched(item))
+    policy = SensitivePolicy(options.sensitive)
     if options.as_manifest:
         from driftcheck.bootstrap import manifest_from_outcomes
 
+        written, left_out = protect_outcomes(desired.deployments, policy, keys, outcomes, None)
         declared_here = keys[: len(desired.deployments)] if environment else []
         text = manifest_from_outcomes(
             keys,
-            outcomes,
+            written,
             source=source.description,
             captured_at=captured,
             environment=environment.name if environment else None,
@@ -384,8 +406,12 @@ def run_snapshot(options: SnapshotOptions) -> int:
             # would be a duplicate
             skip=[(mi, dep, "already declared in the set") for mi, dep in declared_here],
         )
+        text += left_out
     else:
-        document = snapshot_document(source.description, keys, outcomes, captured)
+        salt = new_salt()
+        written, _ = protect_outcomes(desired.deployments, policy, keys, outcomes, salt)
+        document = snapshot_document(source.description, keys, written, captured)
+        document["sensitive_salt"] = salt.hex()  # additive: sensitive values are HMACs
         if complete:
             document["all"] = True  # additive: --live-from can then look for unmanaged ones
         if environment is not None:
@@ -393,8 +419,9 @@ def run_snapshot(options: SnapshotOptions) -> int:
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     failures = [(k, o) for k, o in zip(keys, outcomes, strict=True) if isinstance(o, Failed)]
     listing_failed = listing is not None and listing.error is not None
-    for (mi, dep), outcome in failures:
-        fail(f"{mi}/{dep} not recorded: {outcome.error.message}")
+    secrets = declared_secrets(desired.deployments, policy) if failures else []
+    for (mi, dep), outcome in failures:  # a server may echo what it was sent
+        fail(f"{mi}/{dep} not recorded: {scrub(outcome.error.message, secrets)}")
     recorded = len(keys) - len(failures)
     output = options.output
     # A snapshot that lacks deployments would read back as errors at best; the previous

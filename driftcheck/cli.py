@@ -20,12 +20,15 @@ from driftcheck import __version__
 from driftcheck.envoptions import env_options, selection
 from driftcheck.errors import EXIT_ERROR, DriftcheckError
 from driftcheck.options import (
+    check_show_sensitive,
     http_options,
     http_settings,
     ignore_file_options,
     ignore_inputs,
     list_scope,
     parse_report_targets,
+    parse_sensitive,
+    sensitive_option,
 )
 from driftcheck.reporters import FORMATS
 from driftcheck.terminal import progress_for, use_color
@@ -210,6 +213,12 @@ def main() -> None:
     help="new: drift exits 2 only when something is new since --baseline (errors still 1).",
 )
 @ignore_file_options
+@sensitive_option
+@click.option(
+    "--show-sensitive",
+    is_flag=True,
+    help="Show sensitive values in the text report (only on a terminal; never in files).",
+)
 @click.option(
     "--history",
     type=click.Path(file_okay=False),
@@ -287,6 +296,8 @@ def check(
     notify: tuple[str, ...],
     notify_on: NotifyOn,
     report_url: str | None,
+    sensitive: tuple[str, ...],
+    show_sensitive: bool,
     wait: str | None,
     changed_since: str | None,
     check_all: bool,
@@ -299,6 +310,8 @@ def check(
     from driftcheck.app import CheckOptions, run_check
 
     chosen = selection(kwargs, os.environ)
+    if show_sensitive:
+        check_show_sensitive(fmt, reports, sys.stdout)
     http, key = http_settings(kwargs, os.environ.get("SGP_API_KEY", ""))
     options = CheckOptions(
         paths=paths,
@@ -318,6 +331,8 @@ def check(
         progress=progress_for(sys.stderr, os.environ),
         step_summary=os.environ.get("GITHUB_STEP_SUMMARY") or None,
         nightly=nightly_options(history, keep, notify, notify_on, report_url),
+        sensitive=parse_sensitive(sensitive),
+        show_sensitive=show_sensitive,
         gate=gate_request(wait, changed_since, check_all, live_from, unmanaged),
         selection=chosen,
         clock=injected_clock(click.get_current_context().obj),
@@ -476,6 +491,7 @@ def render(paths: tuple[str, ...], **kwargs: Any) -> int:
     is_flag=True,
     help="Write a manifest v1 that checks in sync against the recorded state instead.",
 )
+@sensitive_option
 @env_options
 @http_options
 def snapshot(
@@ -485,6 +501,7 @@ def snapshot(
     model_instance_ids: tuple[str, ...],
     allow_partial: bool,
     as_manifest: bool,
+    sensitive: tuple[str, ...],
     **kwargs: Any,
 ) -> int:
     """Record the live state of the declared deployments (snapshot v1, read by --live-from).
@@ -512,6 +529,7 @@ def snapshot(
         api_key=key,
         progress=progress_for(sys.stderr, os.environ),
         allow_partial=allow_partial,
+        sensitive=parse_sensitive(sensitive),
         selection=chosen,
     )
     return run_snapshot(options)

@@ -10,6 +10,7 @@ from typing import Any
 
 from driftcheck.baseline import Baseline, mark
 from driftcheck.diff import compare
+from driftcheck.digests import hash_declared
 from driftcheck.ignore import IgnorePolicy, Tally
 from driftcheck.live.records import Fetched, ListScope, LiveSource, NotFound, Outcome, Progress
 from driftcheck.manifest import DesiredDeployment, DesiredState
@@ -26,6 +27,7 @@ from driftcheck.result import (
     UnmanagedDeployment,
     format_timestamp,
 )
+from driftcheck.sensitive import NO_POLICY, SensitivePolicy, mask_run
 from driftcheck.spec import InvalidResponse, parse_live
 
 
@@ -44,19 +46,24 @@ def check(
     live_from: str | None = None,
     declared: DesiredState | None = None,
     tally: Tally | None = None,
+    sensitive: SensitivePolicy = NO_POLICY,
+    reveal: bool = False,
 ) -> RunResult:
     """``baseline`` marks each finding new or persisting; ``version`` is the driftcheck
     version the reports name (passed in, so that nothing here reads package state);
     ``live_from`` names the snapshot the source reads, for the reports' wording;
     ``declared`` is the whole declared set when ``desired`` is a part of it; ``tally``
-    (instead of ``policy``) counts across several checks of one run (``--wait``)."""
+    (instead of ``policy``) counts across several checks of one run (``--wait``).
+
+    Sensitive values are masked unless ``reveal`` (``--show-sensitive``: the caller then masks
+    every output but the terminal's text report with ``mask_run``)."""
     started = dt.datetime.now(dt.timezone.utc)
     keys = [d.key for d in desired.deployments]
     collected = source.collect(keys, mode=fetch_mode, scope=unmanaged, progress=progress)
     everything = (declared or desired).deployments
     tally = tally or Tally(policy or IgnorePolicy(), desired.deployments, everything)
     results = tuple(
-        judge(deployment, outcome, strict=strict, tally=tally)
+        judge(deployment, outcome, strict=strict, tally=tally, sensitive=sensitive)
         for deployment, outcome in zip(desired.deployments, collected.outcomes, strict=True)
     )
     found, coverage, listing_error = None, None, None
@@ -73,7 +80,7 @@ def check(
     marks = None
     if baseline is not None:
         marks = mark(results, found, baseline, format_timestamp(started))
-    return RunResult(
+    result = RunResult(
         deployments=results,
         started_at=started,
         finished_at=dt.datetime.now(dt.timezone.utc),
@@ -87,6 +94,7 @@ def check(
         live_from=live_from,
         ignores=tally.report(results),
     )
+    return result if reveal else mask_run(result, desired.deployments, sensitive)
 
 
 def find_unmanaged(
@@ -146,6 +154,7 @@ def judge(
     *,
     strict: bool = False,
     tally: Tally | None = None,
+    sensitive: SensitivePolicy = NO_POLICY,
 ) -> DeploymentResult:
     """Exactly one status for one declared deployment."""
     if isinstance(outcome, NotFound):
@@ -162,9 +171,16 @@ def judge(
             attempts=outcome.attempts or None,
         )
         return _result(deployment, Status.ERROR, error=error)
-    found = compare(deployment, live, strict=strict)
+    rule, compared, compared_live = sensitive.rule_for(deployment), deployment, live
+    if sensitive.salt is not None:
+        # a snapshot holds sensitive values as digests: compare the declared ones as digests
+        compared, compared_live, hashed = hash_declared(deployment, live, sensitive.salt)
+        if hashed:
+            rule = replace(rule, paths=rule.paths | hashed, declared=deployment.fields)
+    found = compare(compared, compared_live, strict=strict)
     tally = tally or Tally(IgnorePolicy(), (deployment,))
-    differences = tally.filter(deployment, found)
+    # every difference is flagged here, the one way in: a secret is never left unflagged
+    differences = tuple(rule.flag(d.segments, d) for d in tally.filter(deployment, found))
     live_name = live.get("name")
     return _result(
         deployment,

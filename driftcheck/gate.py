@@ -20,6 +20,7 @@ from driftcheck.ignore import IgnorePolicy, Tally
 from driftcheck.live.records import LiveSource
 from driftcheck.manifest import DesiredState, load_manifests
 from driftcheck.result import RunResult, format_timestamp
+from driftcheck.sensitive import NO_POLICY, SensitivePolicy
 from driftcheck.wait import (
     Clock,
     DurationError,
@@ -120,6 +121,7 @@ def run(
     check_options: CheckOptions,
     options: GateOptions,
     baseline: Baseline | None,
+    sensitive: SensitivePolicy = NO_POLICY,
 ) -> RunResult:
     """The engine's check with the run's options, through the gate; baseline marks last, on
     the final observation (a mark made on the first pass would describe a stale state)."""
@@ -144,6 +146,8 @@ def run(
             live_from=check_options.live_from,
             declared=desired,  # a subset is checked: ignores of the rest are not "unused"
             tally=None if which == "ref" else tally,
+            sensitive=sensitive,
+            reveal=check_options.show_sensitive,
         )
 
     result = run_with(desired, source, check, options)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from driftcheck.live.records import ListScope
     from driftcheck.live.settings import HttpSettings
     from driftcheck.output import ReportTarget
+    from driftcheck.paths import PathPattern
 
 F = TypeVar("F", bound=Callable[..., int])
 
@@ -152,6 +153,41 @@ def parse_ignores(patterns: Sequence[str]) -> tuple[IgnoreRule, ...]:
         except PatternError as exc:
             raise click.BadParameter(f"{text!r}: {exc}", param_hint="'--ignore'") from None
     return tuple(parsed)
+
+
+def parse_sensitive(patterns: Sequence[str]) -> tuple[PathPattern, ...]:
+    """``--sensitive`` patterns (the ignore pattern syntax)."""
+    from driftcheck.paths import PatternError, parse_pattern
+
+    parsed = []
+    for text in patterns:
+        try:
+            parsed.append(parse_pattern(text))
+        except PatternError as exc:
+            raise click.BadParameter(f"{text!r}: {exc}", param_hint="'--sensitive'") from None
+    return tuple(parsed)
+
+
+def sensitive_option(func: F) -> F:
+    option = click.option(
+        "--sensitive",
+        "sensitive",
+        multiple=True,
+        metavar="PATTERN",
+        help="Never show the values at this dotted path (repeatable; like --ignore, but the "
+        "difference is still reported and counts).",
+    )
+    return option(func)
+
+
+def check_show_sensitive(fmt: str, reports: Sequence[str], stdout: IO[str]) -> None:
+    """--show-sensitive reaches a person at a terminal, never a log or a file."""
+    isatty = getattr(stdout, "isatty", None)
+    if fmt != "text" or reports or not (isatty and isatty()):
+        raise click.UsageError(
+            "--show-sensitive reveals values only in the text report on a terminal "
+            "(no --format other than text, no --report, stdout not redirected)"
+        )
 
 
 def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:

@@ -6,7 +6,7 @@ Reporters only display a :class:`RunResult`; the exit code is decided here, in o
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal
@@ -55,9 +55,34 @@ class SourceLocation:
     line: int
 
 
+class Masked(Mapping[str, bool]):
+    """Stands in for a sensitive value (see sensitive.py): JSON writes it as
+    ``{"sensitive": true}``, text as ``(sensitive)``; a reporter cannot show what it never got."""
+
+    def __getitem__(self, key: str) -> bool:
+        if key != "sensitive":
+            raise KeyError(key)
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("sensitive",))
+
+    def __len__(self) -> int:
+        return 1
+
+    def __str__(self) -> str:
+        return "(sensitive)"
+
+    __repr__ = __str__
+
+
+MASKED = Masked()
+
+
 @dataclass(frozen=True)
 class Difference:
-    """One reported difference. ``desired``/``live`` are raw values, before normalization.
+    """One reported difference. ``desired``/``live`` are raw values, before normalization
+    (:data:`MASKED` when ``sensitive``, once the run is masked).
 
     ``path`` is the dotted display spelling; ``segments`` the same path as keys and list
     indices, which stays unambiguous when a key contains a dot (filled from ``path`` when a
@@ -74,6 +99,7 @@ class Difference:
     note: str | None = None
     # with environments: the file of ``line`` (an override, the base, or a `vars` entry)
     file: str | None = None
+    sensitive: bool = False
 
     def __post_init__(self) -> None:
         if not self.segments:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from driftcheck.digests import parse_salt
 from driftcheck.live.bodies import JsonProblem, parse_json
 from driftcheck.live.records import (
     Collected,
@@ -32,7 +33,7 @@ class SnapshotSource:
     def __init__(self, path: str) -> None:
         self.path = path
         self.description = f"snapshot {path}"
-        self.entries, self.complete = _read_snapshot(path)
+        self.entries, self.complete, self.sensitive_salt = _read_snapshot(path)
 
     def collect(
         self,
@@ -98,7 +99,7 @@ class SnapshotSource:
         )
 
 
-def _read_snapshot(path: str) -> tuple[dict[Key, tuple[int, Any]], bool]:
+def _read_snapshot(path: str) -> tuple[dict[Key, tuple[int, Any]], bool, bytes | None]:
     try:
         with open(path, "rb") as handle:
             raw = handle.read(MAX_SNAPSHOT_BYTES + 1)
@@ -122,6 +123,10 @@ def _read_snapshot(path: str) -> tuple[dict[Key, tuple[int, Any]], bool]:
     items = data.get("deployments")
     if not isinstance(items, list):
         raise SourceError(f"{path}: 'deployments' must be a list")
+    try:  # sensitive values are recorded as HMACs keyed by this salt
+        salt = parse_salt(data.get("sensitive_salt"))
+    except ValueError as exc:
+        raise SourceError(f"{path}: {exc}") from None
     entries: dict[Key, tuple[int, Any]] = {}
     for index, item in enumerate(items):
         where = f"{path}: deployments[{index}]"
@@ -140,7 +145,7 @@ def _read_snapshot(path: str) -> tuple[dict[Key, tuple[int, Any]], bool]:
             raise SourceError(f"{where}: {mi}/{dep} is recorded twice")
         entries[(mi, dep)] = (status, item.get("body"))
     # recorded with --all: every live deployment of the account is in it
-    return entries, data.get("all") is True
+    return entries, data.get("all") is True, salt
 
 
 def snapshot_document(

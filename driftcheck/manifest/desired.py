@@ -9,6 +9,7 @@ from typing import Any
 from driftcheck import spec
 from driftcheck.errors import DriftcheckError, Problem
 from driftcheck.ignore import IgnoreRule
+from driftcheck.paths import PathPattern
 
 
 class ManifestError(DriftcheckError):
@@ -66,6 +67,8 @@ class DesiredDeployment:
     # sits in another file than the deployment (a `vars` entry); None/empty without them.
     environment: str | None = None
     files: dict[tuple[str | int, ...], str] = field(default_factory=dict)
+    # patterns from the manifest's `sensitive:` lists (sensitive.py masks what they cover)
+    sensitive: tuple[PathPattern, ...] = ()
     # Paths whose value came from ${env:NAME}: sensitive, whatever their name (the seam for
     # sensitive-value masking).
     sensitive_paths: frozenset[tuple[str | int, ...]] = frozenset()

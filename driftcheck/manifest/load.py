@@ -20,6 +20,7 @@ from driftcheck.manifest.interpolate import Origin
 from driftcheck.manifest.messages import describe, dotted, explain, value_at
 from driftcheck.manifest.models import UNMANAGED_IGNORE, ManifestModel
 from driftcheck.manifest.yaml import Document, ScalarMemo, YamlError
+from driftcheck.paths import PathPattern, PatternError, parse_pattern
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 
@@ -126,6 +127,7 @@ def validate(
     top_ignore = _ignores(
         data.get("ignore"), document, name, ("ignore",), Source.MANIFEST, problems
     )
+    top_sensitive = _sensitive(data.get("sensitive"), ("sensitive",), problem, problems)
     deployments: list[DesiredDeployment] = []
     items = data.get("deployments")
     if not isinstance(items, list):
@@ -151,6 +153,7 @@ def validate(
         own = _ignores(
             item.get("ignore"), document, name, (*base, "ignore"), Source.DEPLOYMENT, problems
         )
+        own_sensitive = _sensitive(item.get("sensitive"), (*base, "sensitive"), problem, problems)
         for freeform in spec.FREEFORM_FIELDS:
             if isinstance(item.get(freeform), dict):
                 _map_keys(item[freeform], (*base, freeform), problem, problems)
@@ -161,7 +164,7 @@ def validate(
         declared = {
             k: v
             for k, v in item.items()
-            if k not in ("model_instance_id", "deployment_id", "ignore")
+            if k not in ("model_instance_id", "deployment_id", "ignore", "sensitive")
         }
         line, column = document.position(base)
         deployment = DesiredDeployment(
@@ -173,6 +176,7 @@ def validate(
             lines=lines,
             ignore=(*top_ignore, *own),
             column=column,
+            sensitive=(*top_sensitive, *own_sensitive),
         )
         if effective is not None:
             deployment = replace(
@@ -275,6 +279,23 @@ def _ignores(
         for where, text in found:
             problems.append(Problem(name, *document.position((*path, index, *where)), text))
     return tuple(rules)
+
+
+def _sensitive(
+    value: Any, path: tuple[str | int, ...], problem: Any, problems: list[Problem]
+) -> tuple[PathPattern, ...]:
+    """A ``sensitive:`` list: plain patterns (the model reports an item that is not a string)."""
+    if not isinstance(value, list):
+        return ()
+    patterns: list[PathPattern] = []
+    for index, text in enumerate(value):
+        if not isinstance(text, str):
+            continue
+        try:
+            patterns.append(parse_pattern(text))
+        except PatternError as exc:
+            problems.append(problem((*path, index), f"invalid sensitive pattern {text!r}: {exc}"))
+    return tuple(patterns)
 
 
 def _inside_ignore(loc: tuple[str | int, ...]) -> bool:

@@ -20,6 +20,7 @@ Loc = tuple[str | int, ...]
 _TOP_EXPECTED = {
     "version": "1",
     "ignore": "a list of path patterns (strings or mappings with 'path')",
+    "sensitive": "a list of path patterns (strings)",
     "deployments": "a list of deployments",
     "model_instance_id": "a non-empty string",
     "deployment_id": "a non-empty string",
@@ -150,6 +151,8 @@ def explain(error: Any, data: Any) -> tuple[Loc, str]:
         return loc, f"version: expected the number {MANIFEST_VERSION}, got {describe(value)}"
     if kind == "string_too_short":
         return loc, f"{where}: must not be empty"
+    if len(loc) >= 2 and loc[-2] == "sensitive" and isinstance(loc[-1], int):
+        return loc, f"{where}: expected a sensitive pattern (a string), got {describe(value)}"
     if isinstance(key, str) and key in _TOP_EXPECTED and (len(loc) <= 3):
         return loc, f"{where}: expected {_TOP_EXPECTED[key]}, got {describe(value)}"
     if kind == "dict_type" or kind == "model_type" or kind == "model_attributes_type":

@@ -172,6 +172,7 @@ class DeploymentModel(_Strict):
         "free-form map: declared keys are compared"
     )
     ignore: Ignores = optional("path patterns never reported for this deployment")
+    sensitive: list[PatternText] = optional("path patterns whose values are never shown")
 
 
 def _not_bool(value: Any) -> Any:
@@ -184,6 +185,9 @@ def _not_bool(value: Any) -> Any:
 class ManifestModel(_Strict):
     version: Annotated[Literal[1], BeforeValidator(_not_bool)]
     ignore: Ignores = optional("path patterns never reported, for every deployment")
+    sensitive: list[PatternText] = optional(
+        "path patterns whose values are never shown, for this file's deployments"
+    )
     deployments: list[DeploymentModel]
     unmanaged_ignore: list[NonEmpty] = optional(
         "with --unmanaged: live deployments never reported as unmanaged "

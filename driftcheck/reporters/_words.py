@@ -17,6 +17,7 @@ from driftcheck.result import (
     DeploymentResult,
     Difference,
     DiffKind,
+    Masked,
     RunResult,
     Summary,
     UnmanagedDeployment,
@@ -80,7 +81,10 @@ def _json_key(key: Any) -> str:
 
 
 def format_value(value: Any) -> str:
-    """Compact JSON: ``"64Gi"``, ``4``, ``true``, ``null``, ``{"a": 1}``, ``[1, 2]``."""
+    """Compact JSON: ``"64Gi"``, ``4``, ``true``, ``null``, ``{"a": 1}``, ``[1, 2]``; a masked
+    sensitive value as ``(sensitive)``."""
+    if isinstance(value, Masked):
+        return str(value)
     rendered = json.dumps(jsonable(value), ensure_ascii=False, separators=(", ", ": "))
     return printable(rendered)
 

@@ -104,7 +104,13 @@ def patch_body(deployment: DeploymentResult) -> tuple[dict[str, Any], list[str]]
         # segments, not the dotted path: a free-form key "k.dot" stays one key
         segments = list(diff.segments)
         top = str(segments[0])
-        if diff.kind is DiffKind.EXTRA_LIVE:
+        if diff.sensitive:
+            # a placeholder in the body would read as the value to send
+            notes.append(
+                f"{diff.path}: sensitive, value not shown; not patched (add it from the "
+                "manifest or your secret store before sending)"
+            )
+        elif diff.kind is DiffKind.EXTRA_LIVE:
             notes.append(
                 f"{diff.path}: live has {format_value(diff.live)} and the manifest leaves it "
                 "out; not patched (removing it is a decision for a person)"

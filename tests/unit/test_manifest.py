@@ -35,7 +35,7 @@ GPU_LIST = ", ".join(spec.GPU_TYPES)
 TOP_KEYS = ", ".join(f.alias or n for n, f in ManifestModel.model_fields.items())
 DEPLOYMENT_KEYS = (
     "model_instance_id, deployment_id, name, vendor_configuration, model_endpoint_id, status, "
-    "model_creation_parameters, deployment_metadata, ignore"
+    "model_creation_parameters, deployment_metadata, ignore, sensitive"
 )
 
 
