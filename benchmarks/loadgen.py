@@ -4,7 +4,7 @@
 
 GETs ``/v4/models/mi_{i // 100}/deployments/dep_{i}`` (the ids of ``generate_deployments``)
 round-robin, R requests with C in flight over C keep-alive connections, then prints one JSON line:
-``{"requests": R, "seconds": S, "rps": R/S, "errors": E}``. Run by ``benchmarks/run.py`` in its
+``{"requests": R, "seconds": S, "rps": R/S, "errors": E}``. Run by ``benchmarks.run`` in its
 own process, so it does not share an interpreter with the emulator.
 """
 

@@ -78,9 +78,9 @@ class CheckOptions:
     fail_on: FailOn = "any"
     progress: Progress | None = None
     step_summary: str | None = None  # $GITHUB_STEP_SUMMARY
-    nightly: NightlyOptions = field(default_factory=NightlyOptions)  # --history, --notify
     sensitive: tuple[PathPattern, ...] = ()  # --sensitive
     show_sensitive: bool = False  # the text report on a terminal only (checked by cli.py)
+    nightly: NightlyOptions = field(default_factory=NightlyOptions)  # --history, --notify
     gate: GateRequest | None = None  # --wait, --changed-since, --all
     selection: Selection = field(default_factory=Selection)  # --env, --var, ${env:} values
     clock: Clock | None = None  # --wait's time for this run; None: the system clock
@@ -241,11 +241,10 @@ def run_check(options: CheckOptions) -> int:
                 reveal=options.show_sensitive,
             )
     # the engine masked its result unless --show-sensitive; marks added after it (the gate's)
-    # and the revealed text report's counterpart for every other output are masked here
+    # and the revealed text report's counterpart for every other output are masked here; the
+    # history file and notifications read only the masked result
     revealed = result if options.show_sensitive else None
-    result = mask_run(result, desired.deployments, sensitive)
-    # history, trend and notifications see the masked result only
-    result = nightly.with_trend(result, history)
+    result = nightly.with_trend(mask_run(result, desired.deployments, sensitive), history)
     code = emit(result, options, step_summary, revealed)
     http = options.http
     retry = RetryPolicy(timeout=http.timeout, retries=http.retries, backoff=http.backoff)

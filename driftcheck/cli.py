@@ -31,6 +31,7 @@ from driftcheck.options import (
     sensitive_option,
 )
 from driftcheck.reporters import FORMATS
+from driftcheck.schemas import KINDS as SCHEMA_KINDS
 from driftcheck.terminal import progress_for, use_color
 
 if TYPE_CHECKING:  # result.py's records take ~7 ms to build: not for --version or --help
@@ -39,6 +40,7 @@ if TYPE_CHECKING:  # result.py's records take ~7 ms to build: not for --version 
     from driftcheck.nightly import NightlyOptions
     from driftcheck.notify import NotifyOn
     from driftcheck.result import FailOn
+    from driftcheck.schemas import SchemaKind
     from driftcheck.wait import Clock
 
 
@@ -291,13 +293,13 @@ def check(
     fetch: FetchMode,
     baseline: str | None,
     fail_on: FailOn,
+    sensitive: tuple[str, ...],
+    show_sensitive: bool,
     history: str | None,
     keep: int | None,
     notify: tuple[str, ...],
     notify_on: NotifyOn,
     report_url: str | None,
-    sensitive: tuple[str, ...],
-    show_sensitive: bool,
     wait: str | None,
     changed_since: str | None,
     check_all: bool,
@@ -330,9 +332,9 @@ def check(
         fail_on=fail_on,
         progress=progress_for(sys.stderr, os.environ),
         step_summary=os.environ.get("GITHUB_STEP_SUMMARY") or None,
-        nightly=nightly_options(history, keep, notify, notify_on, report_url),
         sensitive=parse_sensitive(sensitive),
         show_sensitive=show_sensitive,
+        nightly=nightly_options(history, keep, notify, notify_on, report_url),
         gate=gate_request(wait, changed_since, check_all, live_from, unmanaged),
         selection=chosen,
         clock=injected_clock(click.get_current_context().obj),
@@ -431,13 +433,18 @@ def ignores(paths: tuple[str, ...], ignores: tuple[str, ...], fmt: str, **kwargs
 
 
 @cli.command()
-def schema() -> int:
-    """Print the JSON Schema of manifest v1 (for editors)."""
-    import json
+@click.option(
+    "--kind",
+    type=click.Choice(SCHEMA_KINDS),
+    default="manifest",
+    show_default=True,
+    help="manifest (for editors), report (JSON report v1) or snapshot (snapshot v1).",
+)
+def schema(kind: SchemaKind) -> int:
+    """Print a JSON Schema (draft 2020-12): the manifest's, the JSON report's or the snapshot's."""
+    from driftcheck.schemas import schema_text
 
-    from driftcheck.manifest import json_schema
-
-    click.echo(json.dumps(json_schema(), indent=2))
+    click.echo(schema_text(kind), nl=False)
     return 0
 
 

@@ -3,7 +3,6 @@ its findings into :class:`Difference` records with dotted paths and manifest lin
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from driftcheck import spec
@@ -176,7 +175,9 @@ def _deepdiff(
 ) -> list[Difference]:
     from deepdiff import DeepDiff
 
-    tree = DeepDiff(want, have, view="tree", verbose_level=2, **_diff_deeper())
+    # deepdiff >= 8 reports two maps that share few keys as one changed value; driftcheck
+    # needs every missing or extra key on its own, so that heuristic is switched off.
+    tree = DeepDiff(want, have, view="tree", verbose_level=2, threshold_to_diff_deeper=0)
     found: dict[TreePath, DiffKind] = {}
     for report_type, levels in tree.items():
         for level in levels:
@@ -198,19 +199,6 @@ def _deepdiff(
         )
         for path, kind in found.items()
     ]
-
-
-@functools.cache
-def _diff_deeper() -> dict[str, Any]:
-    """deepdiff >= 8 reports two maps that share few keys as one changed value; driftcheck
-    needs every missing or extra key on its own, so that heuristic is switched off."""
-    import inspect
-
-    from deepdiff import DeepDiff
-
-    if "threshold_to_diff_deeper" in inspect.signature(DeepDiff.__init__).parameters:
-        return {"threshold_to_diff_deeper": 0}
-    return {}  # pragma: no cover - deepdiff < 8 always compares maps key by key
 
 
 def _reported_path(path: TreePath) -> TreePath:

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from driftcheck.cli import cli
 from tests.emulator import Emulator
+from tests.schemas import OutputWatch
 
 API_KEY = "sk-test-DO-NOT-LEAK-7f3a9c"
 
@@ -55,8 +56,10 @@ def invoke(
     """Run ``driftcheck ARGS`` in-process; exceptions propagate so a traceback fails the test.
     ``clock``: the time ``--wait`` runs on (the system clock when not given)."""
     runner = CliRunner()
+    watch = OutputWatch(args)  # every JSON report or snapshot the run writes must match its schema
     result = runner.invoke(cli, list(args), env=env or {}, catch_exceptions=False, obj=clock)
     assert API_KEY not in result.stdout and API_KEY not in result.stderr
+    watch.check(result.stdout)
     return Run(result.exit_code, result.stdout, result.stderr)
 
 

@@ -1,4 +1,5 @@
-"""The benchmark never rots: ``benchmarks/run.py --quick`` runs end to end and prints its table.
+"""The benchmark never rots: ``python -m benchmarks.run --quick`` runs end to end and prints its
+table.
 
 No timing is asserted here (figures depend on the machine); the script itself checks that every
 driftcheck run it times produced the report its manifest implies, and exits 1 otherwise.
@@ -11,10 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.emulator import Emulator, generate_deployments
 
 ROOT = Path(__file__).resolve().parents[2]
-RUN = ROOT / "benchmarks" / "run.py"
 BASELINE = ROOT / "benchmarks" / "baseline_sdk.py"
 HEADER = (
     "| scenario | N | latency | C | wall s | ideal s | wall/ideal | CPU ms/dep | peak RSS MB "
@@ -25,7 +27,7 @@ HEADER = (
 def test_quick_benchmark_prints_a_row_per_scenario(tmp_path: Path) -> None:
     figures = tmp_path / "bench.json"
     proc = subprocess.run(
-        [sys.executable, str(RUN), "--quick", "--quiet", "--json", str(figures)],
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--quiet", "--json", str(figures)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -40,11 +42,12 @@ def test_quick_benchmark_prints_a_row_per_scenario(tmp_path: Path) -> None:
     assert rows and all(row.startswith("| ") for row in rows)
     scenarios = [row.split(" | ")[0].removeprefix("| ") for row in rows]
 
-    def count(prefix: str) -> int:
-        return sum(1 for s in scenarios if s.startswith(prefix))
+    def count(prefix: str, suffix: str = "") -> int:
+        return sum(1 for s in scenarios if s.startswith(prefix) and s.endswith(suffix))
 
     assert count("emulator capacity") == 1
-    assert count("baseline: ") == 1
+    assert count("baseline: ") == 2
+    assert count("baseline: ") - count("baseline: ", "concurrent + DeepDiff") == 1
     assert count("driftcheck --version") == 1
     assert count("driftcheck validate") == 1
     checks = [s for s in scenarios if s.startswith("check")]
@@ -63,7 +66,8 @@ def test_quick_benchmark_prints_a_row_per_scenario(tmp_path: Path) -> None:
     assert document["machine"]["cores"] >= 1
 
 
-def test_baseline_falls_back_to_httpx_and_says_so(tmp_path: Path) -> None:
+@pytest.mark.parametrize("extra", [[], ["--concurrent", "4"]], ids=["sequential", "async"])
+def test_baseline_falls_back_to_httpx_and_says_so(tmp_path: Path, extra: list[str]) -> None:
     """Without scale-gp the baseline still runs, and its output names the fallback client."""
     blocker = tmp_path / "no_sdk" / "scale_gp"
     blocker.mkdir(parents=True)
@@ -79,13 +83,13 @@ def test_baseline_falls_back_to_httpx_and_says_so(tmp_path: Path) -> None:
     )
     with Emulator(generate_deployments(1)) as emu:
         proc = subprocess.run(
-            [sys.executable, str(BASELINE), str(manifest)],
+            [sys.executable, str(BASELINE), str(manifest), *extra],
             capture_output=True,
             text=True,
             timeout=60,
             env={
                 "PYTHONPATH": str(blocker.parent),
-                "SGP_API_KEY": "bench",
+                "SGP_API_KEY": "bench-key",
                 "SGP_CLIENT_BASE_URL": emu.url,
                 "PATH": "/usr/bin:/bin",
             },
@@ -94,6 +98,7 @@ def test_baseline_falls_back_to_httpx_and_says_so(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
     assert "fallback, not the SDK" in summary["client"]
+    assert ("AsyncClient" in summary["client"]) == bool(extra)
     assert summary["checked"] == 2
     assert summary["in_sync"] == 1
     assert summary["missing"] == 1
