@@ -440,3 +440,8 @@ def test_environments_in_metrics_html_and_notifications(
     body = hook.posts[0].json()
     assert {(n["environment"], n["deployment_id"]) for n in body["new"]} == {("staging", "dep_s")}
     assert '<th scope="col">Environment</th>' in page.read_text()
+    # the ${env:HF_TOKEN} value differs too (absent live): shown nowhere, in no output
+    from tests.acceptance.test_environments import HF_TOKEN
+
+    for text in (hook.posts[0].body.decode(), page.read_text(), metrics.read_text(), result.stdout):
+        assert HF_TOKEN not in text
