@@ -13,8 +13,10 @@ sensitive values were masked at their source.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -104,11 +106,30 @@ def parse_target(value: str, environ: Mapping[str, str]) -> Target:
         raise NotifyOptionError(f"{where} is not a valid URL") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise NotifyOptionError(f"{where} must start with https://")
+    if not _valid_host(parsed.raw_host.decode("ascii", "replace")):
+        # httpx percent-encodes what cannot be in a host (``https://[bad/``) instead of
+        # refusing it: such a URL would only fail at delivery, after a DNS lookup of garbage
+        raise NotifyOptionError(f"{where} is not a valid URL (bad host name)")
     if parsed.scheme == "http" and not is_loopback(parsed.host):
         raise NotifyOptionError(
             f"{where} uses plain http, refused except to loopback (the URL is a secret); use https"
         )
     return Target(kind, url)
+
+
+_HOST_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?"
+_HOST_NAME = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?")
+
+
+def _valid_host(host: str) -> bool:
+    """A DNS name (httpx already turned an IDN into ``xn--``), an IPv4 or an IPv6 address."""
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return False
+        return True
+    return _HOST_NAME.fullmatch(host) is not None
 
 
 # ---------------------------------------------------------------------------------------------
