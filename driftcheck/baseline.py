@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from driftcheck.errors import DriftcheckError
+from driftcheck.files import TooLarge, read_bounded
 from driftcheck.reporters.json import (
     FIRST_SEEN_FIELD,
     REPORT_VERSION,
@@ -156,12 +157,11 @@ def _unverified_reason(
 
 def load_baseline(path: str) -> Baseline:
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_BASELINE_BYTES + 1)
+        raw = read_bounded(path, MAX_BASELINE_BYTES)
     except OSError as exc:
         raise BaselineError(f"cannot read baseline {path}: {exc.strerror or exc}") from None
-    if len(raw) > MAX_BASELINE_BYTES:
-        raise BaselineError(f"baseline {path} is larger than {MAX_BASELINE_BYTES} bytes")
+    except TooLarge:
+        raise BaselineError(f"baseline {path} is larger than {MAX_BASELINE_BYTES} bytes") from None
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:

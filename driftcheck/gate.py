@@ -12,14 +12,14 @@ import random
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 from driftcheck.baseline import Baseline, mark
 from driftcheck.changes import RefState, load_ref_state, mark_origins
 from driftcheck.ignore import IgnorePolicy, Tally
-from driftcheck.live.records import LiveSource
+from driftcheck.live.records import ListScope, LiveSource, Progress
 from driftcheck.manifest import DesiredState, load_manifests
-from driftcheck.result import RunResult, format_timestamp
+from driftcheck.result import FailOn, RunResult, format_timestamp
 from driftcheck.sensitive import NO_POLICY, SensitivePolicy
 from driftcheck.wait import (
     Clock,
@@ -32,8 +32,26 @@ from driftcheck.wait import (
     parse_duration,
 )
 
-if TYPE_CHECKING:
-    from driftcheck.app import CheckOptions
+
+class CheckSettings(Protocol):
+    """What the gate reads of the run's options (app's CheckOptions): a protocol, so that the
+    gate sits below app.py instead of importing it back."""
+
+    @property
+    def strict(self) -> bool: ...
+    @property
+    def progress(self) -> Progress | None: ...
+    @property
+    def fetch(self) -> str: ...
+    @property
+    def unmanaged(self) -> ListScope | None: ...
+    @property
+    def fail_on(self) -> FailOn: ...
+    @property
+    def live_from(self) -> str | None: ...
+    @property
+    def show_sensitive(self) -> bool: ...
+
 
 #: Which check of a run: the first pass (progress, listing for --unmanaged, the chosen fetch
 #: mode), a re-check of --wait (GET only), or REF's declarations judged for --changed-since
@@ -118,7 +136,7 @@ def run(
     desired: DesiredState,
     source: LiveSource,
     policy: IgnorePolicy,
-    check_options: CheckOptions,
+    check_options: CheckSettings,
     options: GateOptions,
     baseline: Baseline | None,
     sensitive: SensitivePolicy = NO_POLICY,

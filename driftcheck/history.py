@@ -25,6 +25,7 @@ from typing import Any
 
 from driftcheck.baseline import MAX_BASELINE_BYTES, Baseline, BaselineError, parse_baseline
 from driftcheck.errors import DriftcheckError
+from driftcheck.files import TooLarge, read_bounded
 from driftcheck.reporters.json import REPORT_VERSION
 from driftcheck.result import RunResult, TrendPoint, format_timestamp
 
@@ -192,12 +193,11 @@ def _claim(temporary: str, path: str) -> None:
 
 def _read(path: str) -> Any:
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_BASELINE_BYTES + 1)
+        raw = read_bounded(path, MAX_BASELINE_BYTES)
     except OSError as exc:
         raise BaselineError(f"cannot read it: {exc.strerror or exc}") from None
-    if len(raw) > MAX_BASELINE_BYTES:
-        raise BaselineError(f"larger than {MAX_BASELINE_BYTES} bytes")
+    except TooLarge:
+        raise BaselineError(f"larger than {MAX_BASELINE_BYTES} bytes") from None
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:

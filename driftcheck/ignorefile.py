@@ -38,6 +38,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from driftcheck.errors import DriftcheckError
+from driftcheck.files import TooLarge, read_bounded
 from driftcheck.ignore import (
     Declared,
     IdGlob,
@@ -147,12 +148,13 @@ def parse_ignore_files(paths: Iterable[str]) -> Rules:
 
 def parse_ignore_file(path: str) -> Rules:
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
+        raw = read_bounded(path, MAX_BYTES)
     except OSError as exc:
         raise IgnoreFileError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
-    if len(raw) > MAX_BYTES:
-        raise IgnoreFileError([f"{path}: too large for an ignore file (over {MAX_BYTES} bytes)"])
+    except TooLarge:
+        raise IgnoreFileError(
+            [f"{path}: too large for an ignore file (over {MAX_BYTES} bytes)"]
+        ) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

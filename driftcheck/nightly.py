@@ -79,7 +79,11 @@ def _store(result: RunResult, found: History, keep: int) -> bool:
 def _notify(result: RunResult, options: NightlyOptions, policy: RetryPolicy) -> bool:
     change = notify.change_of(result)
     if not notify.should_notify(change, options.notify_on):
-        click.echo("driftcheck: nothing changed since the baseline; no notification", err=True)
+        # without a baseline there is nothing to have changed against: say what was seen
+        why = "nothing changed since the baseline"
+        if change.first_run:
+            why = "no findings (no baseline)"
+        click.echo(f"driftcheck: {why}; no notification", err=True)
         return True
     delivered = True
     agent = f"driftcheck/{result.version}" if result.version else "driftcheck"

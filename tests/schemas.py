@@ -7,8 +7,9 @@ Reusable from any test::
 
 ``OutputWatch`` is what the acceptance tests' ``invoke`` uses to validate, after every CLI run,
 each JSON report or snapshot that run wrote (stdout with ``--format json``, ``--report
-json=PATH``, ``snapshot -o PATH``): a file is checked only when the run changed it, so a test
-that proves a failed run keeps a user's old file is not affected.
+json=PATH``, ``--history DIR``'s report files, ``snapshot -o PATH``): a file is checked only
+when the run changed it, so a test that proves a failed run keeps a user's old file is not
+affected.
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ def _option_values(args: Sequence[str], *names: str) -> list[str]:
     return values
 
 
+def _json_files(directory: str) -> list[str]:
+    return sorted(str(path) for path in Path(directory).glob("*.json"))
+
+
 def _read(path: str) -> bytes | None:
     try:
         return Path(path).read_bytes()
@@ -79,6 +84,7 @@ class OutputWatch:
         command = self.args[0] if self.args else ""
         self.stdout_kind: SchemaKind | None = None
         self.files: dict[str, SchemaKind] = {}
+        self.history: list[str] = []  # --history DIRs: the run adds a report file to each
         if command == "check":
             if "json" in _option_values(self.args, "--format", "-f"):
                 self.stdout_kind = "report"
@@ -86,6 +92,9 @@ class OutputWatch:
                 fmt, _, path = target.partition("=")
                 if fmt == "json" and path:
                     self.files[path] = "report"
+            self.history = _option_values(self.args, "--history")
+            for directory in self.history:  # what is there already is checked only if changed
+                self.files.update(dict.fromkeys(_json_files(directory), "report"))
         elif command == "snapshot" and "--as-manifest" not in self.args:
             for path in _option_values(self.args, "-o", "--output"):
                 if path == "-":
@@ -97,7 +106,10 @@ class OutputWatch:
     def check(self, stdout: str) -> None:
         if self.stdout_kind is not None and stdout.strip():
             assert_valid(self.stdout_kind, json.loads(stdout), f"stdout of {self.args}")
-        for path, kind in self.files.items():
+        files = dict(self.files)
+        for directory in self.history:
+            files.update({path: "report" for path in _json_files(directory) if path not in files})
+        for path, kind in files.items():
             after = _read(path)
-            if after is not None and after != self.before[path]:
+            if after is not None and after != self.before.get(path):
                 assert_valid(kind, json.loads(after), f"{path} written by {self.args}")

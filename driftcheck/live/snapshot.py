@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from driftcheck.digests import parse_salt
+from driftcheck.files import TooLarge, read_bounded
 from driftcheck.live.bodies import JsonProblem, parse_json
 from driftcheck.live.records import (
     Collected,
@@ -101,12 +102,11 @@ class SnapshotSource:
 
 def _read_snapshot(path: str) -> tuple[dict[Key, tuple[int, Any]], bool, bytes | None]:
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_SNAPSHOT_BYTES + 1)
+        raw = read_bounded(path, MAX_SNAPSHOT_BYTES)
     except OSError as exc:
         raise SourceError(f"{path}: cannot read snapshot: {exc.strerror or exc}") from None
-    if len(raw) > MAX_SNAPSHOT_BYTES:
-        raise SourceError(f"{path}: snapshot is larger than {MAX_SNAPSHOT_BYTES} bytes")
+    except TooLarge:
+        raise SourceError(f"{path}: snapshot is larger than {MAX_SNAPSHOT_BYTES} bytes") from None
     try:
         # as strict as a live body: a NaN must not compare, or print, like a number
         data = parse_json(raw)

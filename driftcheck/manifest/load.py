@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from driftcheck import spec
 from driftcheck.errors import Problem
+from driftcheck.files import TooLarge, read_bounded
 from driftcheck.ignore import IgnoreRule, Source, rule_from_entry
 from driftcheck.manifest import yaml
 from driftcheck.manifest.desired import DesiredDeployment
@@ -59,12 +60,10 @@ def read_document(name: str, memo: ScalarMemo | None = None) -> Document | Probl
     """One manifest file as a YAML document with positions, read within the size bound."""
     limit = yaml.MAX_FILE_BYTES  # read at call time: tests lower it
     try:
-        with open(name, "rb") as handle:
-            raw = handle.read(limit + 1)
+        raw = read_bounded(name, limit)
     except OSError as exc:
         return Problem(name, 1, 1, f"cannot read: {exc.strerror or exc}")
-    if len(raw) > limit:
-        # only the first limit+1 bytes were read: never decode or parse a truncated file
+    except TooLarge:
         return Problem(name, 1, 1, f"file is too large (over {limit} bytes)")
     try:
         text = raw.decode("utf-8-sig")

@@ -8,6 +8,7 @@ never opened in a browser is not tested. Locally the test skips without it.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -148,3 +149,36 @@ def look_at(browser: Any, report: Path) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "html-report.png"), full_page=True)
     context.close()
+
+
+EVIL = "<script>alert('x')</script><img src=x onerror=alert(2)>\"'"
+
+
+def test_hostile_name_with_scripts_enabled(
+    emulator: Emulator, run_check: Any, manifest: Any, tmp_path: Path
+) -> None:
+    """A reader's browser runs scripts: a deployment name that is markup must stay text there
+    too (no dialog, no extra request for ``x``, no console error), next to the other names."""
+    path = manifest(
+        "version: 1\ndeployments:\n"
+        f"  - {{model_instance_id: mi_1, deployment_id: dep_a, name: {json.dumps(EVIL)}}}\n"
+        "  - {model_instance_id: mi_1, deployment_id: dep_b, name: plain}\n"
+    )
+    emulator.put(make_deployment("mi_1", "dep_a", name=EVIL))
+    report = tmp_path / "report.html"
+    assert run_check(path, "--report", f"html={report}").code == 2  # dep_b missing
+    with chromium() as browser:
+        context = browser.new_context(java_script_enabled=True)
+        page = context.new_page()
+        seen: list[str] = []
+        page.on(
+            "console", lambda m: seen.append(m.text) if m.type in ("error", "warning") else None
+        )
+        page.on("pageerror", lambda exc: seen.append(str(exc)))
+        page.on("dialog", lambda d: (seen.append("dialog " + d.message), d.dismiss()))
+        page.on("request", lambda r: seen.append(r.url) if r.url != report.as_uri() else None)
+        page.goto(report.as_uri(), wait_until="load")
+        assert seen == []
+        headers = page.locator("#deployments tbody.row th").all_inner_texts()
+        assert [h.split("\n")[0] for h in headers] == [EVIL, "plain"]
+        context.close()

@@ -278,6 +278,8 @@ def test_notify_url_from_the_environment(
         (f"https://hooks.example.com/{SECRET}", "expected slack=URL or webhook=URL"),
         (f"teams=https://hooks.example.com/{SECRET}", "unknown notification kind 'teams'"),
         (f"webhook=ftp://x/{SECRET}", "the webhook URL must start with https://"),
+        # was accepted, then looked up in DNS after the run (R6)
+        (f"webhook=https://[bad/{SECRET}", "the webhook URL is not a valid URL"),
     ],
 )
 def test_bad_notify_values_are_usage_errors_without_the_url(
@@ -287,6 +289,19 @@ def test_bad_notify_values_are_usage_errors_without_the_url(
     assert result.code == 1
     assert message in result.stderr
     assert SECRET not in result.stderr + result.stdout
+
+
+def test_first_run_in_sync_sends_nothing_and_says_why(
+    emulator: Emulator, run_check: Any, manifest: Any, hook: Receiver, tmp_path: Path
+) -> None:
+    state(emulator, a=4, b=10)
+    result = run_check(
+        manifest(MANIFEST), "--history", str(tmp_path / "h"), "--notify", f"webhook={hook.url()}"
+    )
+    assert result.code == 0
+    assert hook.posts == []
+    # there is no baseline yet: "nothing changed since the baseline" would be untrue (R6)
+    assert "no findings (no baseline); no notification" in result.stderr
 
 
 def test_keep_needs_history(run_check: Any, manifest: Any) -> None:
@@ -425,3 +440,8 @@ def test_environments_in_metrics_html_and_notifications(
     body = hook.posts[0].json()
     assert {(n["environment"], n["deployment_id"]) for n in body["new"]} == {("staging", "dep_s")}
     assert '<th scope="col">Environment</th>' in page.read_text()
+    # the ${env:HF_TOKEN} value differs too (absent live): shown nowhere, in no output
+    from tests.acceptance.test_environments import HF_TOKEN
+
+    for text in (hook.posts[0].body.decode(), page.read_text(), metrics.read_text(), result.stdout):
+        assert HF_TOKEN not in text

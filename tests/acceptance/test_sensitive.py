@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from driftcheck.reporters import FORMATS
 from tests.acceptance.conftest import API_KEY, Run, invoke
 from tests.emulator import Emulator, Reply, make_deployment
+from tests.receiver import Receiver
 
 MI, DEP = "mi_s", "dep_s"
 BUILTIN_NAMES = (
@@ -46,6 +47,12 @@ PLANTED = "DC_PLANTED_SECRET"
 def emulator() -> Iterator[Emulator]:
     with Emulator(api_key=API_KEY) as emu:
         yield emu
+
+
+@pytest.fixture(scope="module")
+def hook() -> Iterator[Receiver]:
+    with Receiver() as receiver:
+        yield receiver
 
 
 def api_env(emulator: Emulator, **extra: str) -> dict[str, str]:
@@ -174,7 +181,12 @@ def reported(report_file: Path, placement: Placement) -> list[dict[str, Any]]:
     stdout=st.sampled_from(FORMATS),
 )
 def test_no_output_or_written_file_holds_a_secret_and_the_drift_still_counts(
-    emulator: Emulator, placement: Placement, desired: str, live: str, stdout: str
+    emulator: Emulator,
+    hook: Receiver,
+    placement: Placement,
+    desired: str,
+    live: str,
+    stdout: str,
 ) -> None:
     if desired == live:
         live += "x"
@@ -190,6 +202,10 @@ def test_no_output_or_written_file_holds_a_secret_and_the_drift_still_counts(
         summary = str(folder / "summary.md")
         env = api_env(emulator, GITHUB_STEP_SUMMARY=summary, **{PLANTED: desired})
         reports = [f"--report={fmt}={folder / f'report.{fmt}'}" for fmt in FORMATS]
+        # the nightly audit's outputs: history files and both notification kinds
+        reports += ["--history", str(folder / "history"), "--notify-on", "always"]
+        reports += ["--notify", f"webhook={hook.url()}", "--notify", f"slack={hook.url('/s')}"]
+        hook.posts.clear()
         options, recording = placement.options(), placement.options("snapshot")
         snap, adopt, baseline = (
             str(folder / name) for name in ("snap.json", "adopt.yaml", "report.json")
@@ -209,6 +225,8 @@ def test_no_output_or_written_file_holds_a_secret_and_the_drift_still_counts(
         ]
         assert [run.code for run in runs] == [2, 0, 0, 2, 2], [run.stderr for run in runs]
         assert leaks((desired, live), runs, folder) == []
+        assert len(hook.posts) == 2
+        assert not [p for p in hook.posts if any(x.encode() in p.body for x in (desired, live))]
         online = reported(folder / "report.json", placement)
         assert online, "the difference on the secret must be reported"
         for diff in online:

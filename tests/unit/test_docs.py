@@ -69,3 +69,21 @@ def test_every_manifest_key_is_documented() -> None:
     assert names, "the manifest schema lists no keys"
     missing = sorted(name for name in names if f"`{name}`" not in manual)
     assert not missing, f"docs/manifest.md does not mention {missing}"
+
+
+def test_the_readme_shows_what_the_first_command_prints(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The expected output under the set-up commands is the bundled example's real output."""
+    from click.testing import CliRunner
+
+    from driftcheck.cli import cli
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("Expected output of the first command:", 1)[1].split("```", 2)[1]
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(
+        cli,
+        ["check", "manifests/example.yaml", "--live-from", "manifests/example.snapshot.json"],
+        env={"NO_COLOR": "1"},
+    )
+    assert result.exit_code == 2
+    assert result.output == shown.lstrip("\n")

@@ -87,6 +87,30 @@ def test_parse_target_refuses_plain_http_elsewhere() -> None:
     assert "s3cret" not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://[bad/s3cret",
+        "https://exa mple.com/s3cret",
+        "https://a..b/s3cret",
+        "https://[::zz]/s3cret",
+        "https://host%2Fname/s3cret",
+    ],
+)
+def test_parse_target_refuses_a_bad_host_before_any_request(url: str) -> None:
+    """httpx percent-encodes such a host instead of refusing it; delivery would then look the
+    garbage up in DNS at the end of the run instead of a usage error at the start."""
+    with pytest.raises(NotifyOptionError, match="not a valid URL") as caught:
+        parse_target(f"webhook={url}", {})
+    assert "s3cret" not in str(caught.value)
+
+
+def test_parse_target_accepts_names_and_addresses() -> None:
+    for url in ("https://xn--bcher-kva.example/x", "https://hooks.slack.com./x", "http://[::1]/x"):
+        assert parse_target(f"slack={url}", {}).url == url
+    assert parse_target("slack=https://bücher.example/x", {}).kind == "slack"
+
+
 def test_first_run_notifies_on_any_finding() -> None:
     assert should_notify(change_of(run(DRIFTED)), "change")
     assert should_notify(change_of(run(BROKEN)), "change")

@@ -184,3 +184,15 @@ def test_output_watch_reads_stdout_of_a_json_run_and_a_snapshot() -> None:
     with pytest.raises(AssertionError, match="snapshot schema"):
         OutputWatch(["snapshot", "-o", "-"]).check('{"snapshot_version": 1}')
     OutputWatch(["snapshot", "--as-manifest", "-o", "-"]).check("version: 1\n")
+
+
+def test_output_watch_checks_the_reports_a_run_adds_to_history(tmp_path: Path) -> None:
+    history = tmp_path / "history"
+    history.mkdir()
+    (history / "notes.json").write_text("kept as it was: not checked", encoding="utf-8")
+    watch = OutputWatch(["check", "m.yaml", "--history", str(history)])
+    (history / "2026-11-27T04-00-00Z.json").write_text('{"report_version": 1}', encoding="utf-8")
+    with pytest.raises(AssertionError, match=r"2026-11-27T04-00-00Z\.json"):
+        watch.check("")
+    (history / "2026-11-27T04-00-00Z.json").write_text(json.dumps(_mixed()), encoding="utf-8")
+    watch.check("")
