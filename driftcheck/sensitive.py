@@ -37,6 +37,8 @@ _SEPARATORS = frozenset("_-.")
 
 # Error messages are scrubbed of declared secrets; a shorter value would mangle plain words.
 _MIN_SCRUBBED = 8
+# ...and the start of one, where a message was cut short inside it
+_MIN_PREFIX = 4
 
 
 # ---------------------------------------------------------------------------------------------
@@ -261,8 +263,15 @@ def declared_secrets(
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
     """``text`` with every one of ``secrets`` (longest first) replaced by ``(sensitive)``."""
+    secrets = list(secrets)
     for secret in secrets:
         text = text.replace(secret, str(MASKED))
+    # a server's error detail is cut at 200 characters: a secret cut there leaves its start
+    # at the end of the message
+    for secret in secrets:
+        for end in range(len(secret) - 1, _MIN_PREFIX - 1, -1):
+            if text.endswith(secret[:end]):
+                return text[:-end] + str(MASKED)
     return text
 
 
@@ -278,9 +287,10 @@ def _masked(diff: Difference) -> Difference:
 
 
 def _scrubbed(error: ErrorInfo | None, secrets: list[str]) -> ErrorInfo | None:
-    if error is None or not any(secret in error.message for secret in secrets):
+    if error is None:
         return error
-    return replace(error, message=scrub(error.message, secrets))
+    message = scrub(error.message, secrets)
+    return error if message == error.message else replace(error, message=message)
 
 
 def mask_marks(marks: Marks, policy: SensitivePolicy = NO_POLICY) -> Marks:

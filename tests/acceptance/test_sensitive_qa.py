@@ -12,7 +12,7 @@ import pytest
 
 from driftcheck.reporters import FORMATS
 from tests.acceptance.conftest import API_KEY, Run, invoke
-from tests.emulator import Emulator, make_deployment
+from tests.emulator import Emulator, Reply, make_deployment
 from tests.receiver import Receiver
 
 SECRET = "Qv7planted-secret-value"
@@ -213,3 +213,27 @@ def test_a_secret_map_key_round_trips_through_a_snapshot_hashed(
     assert SECRET not in offline.stdout + offline.stderr
     (entry,) = json.loads(offline.stdout)["deployments"]
     assert [(d["path"], d["kind"]) for d in entry["differences"]] == differences
+
+
+def test_a_secret_cut_short_in_an_echoed_error_detail_leaves_no_part_of_it(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    emulator.put(make_deployment("mi_e", "dep_e"))
+    # the detail is cut at 200 characters, in the middle of the echoed secret
+    detail = "x" * 190 + f" {SECRET}"
+    emulator.script("mi_e", "dep_e", Reply(status=422, body={"detail": detail}))
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(
+        "version: 1\n"
+        "deployments:\n"
+        "  - model_instance_id: mi_e\n"
+        "    deployment_id: dep_e\n"
+        f"    deployment_metadata: {{hf_token: {SECRET}}}\n",
+        encoding="utf-8",
+    )
+    run = invoke(["check", str(manifest), "--format", "json"], env(emulator))
+    assert run.code == 1, run.stderr
+    (entry,) = json.loads(run.stdout)["deployments"]
+    message = entry["error"]["message"]
+    assert message.startswith("HTTP 422: xxx") and message.endswith(" (sensitive)")
+    assert SECRET[:4] not in run.stdout + run.stderr
