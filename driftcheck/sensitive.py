@@ -46,16 +46,24 @@ _MIN_PREFIX = 4
 
 
 def key_words(name: str) -> tuple[str, ...]:
-    """``hf_token`` -> (hf, token); ``apiKey`` -> (api, key); words compare case-insensitively."""
+    """``hf_token`` -> (hf, token); ``apiKey`` -> (api, key); words compare case-insensitively.
+
+    Beyond DESIGN's lower->upper rule, an acronym ends where a capitalised word begins
+    (``HFToken`` -> (hf, token), ``DBPassword`` -> (db, password)): such keys are common, and
+    a rule that misses them prints the secret; the extra split only ever masks more.
+    """
     words: list[str] = []
     current: list[str] = []
     previous = ""
-    for char in name:
+    for index, char in enumerate(name):
         if char in _SEPARATORS:
             words.append("".join(current))
             current = []
         else:
-            if char.isupper() and previous.islower():
+            following = name[index + 1 : index + 2]
+            if char.isupper() and (
+                previous.islower() or (previous.isupper() and following.islower())
+            ):
                 words.append("".join(current))
                 current = []
             current.append(char)

@@ -81,6 +81,9 @@ OTHER = "hunter3-battery-staple"
         "gcp_credentials",
         "credential",
         "myCredentialFile",
+        "HFToken",
+        "DBPassword",
+        "getHTTPToken",
     ],
 )
 def test_secret_names_are_sensitive(name: str) -> None:
@@ -103,6 +106,8 @@ def test_secret_names_are_sensitive(name: str) -> None:
         "public_key",
         "primary_key",
         "model_name",
+        "MAXTokens",
+        "OAuthTokenizer",
         "",
     ],
 )
@@ -115,9 +120,12 @@ def test_words_split_at_separators_and_lower_to_upper_changes() -> None:
     assert key_words("apiKey") == ("api", "key")
     assert key_words("DB_PASSWORD") == ("db", "password")
     assert key_words("a.b-c__d") == ("a", "b", "c", "d")
-    # only a lower->upper change splits: an acronym stays one word
-    assert key_words("APIKey") == ("apikey",)
-    assert key_words("getHTTPToken") == ("get", "httptoken")
+    # an acronym ends where a capitalised word begins; an all-capitals run stays one word
+    assert key_words("APIKey") == ("api", "key")
+    assert key_words("getHTTPToken") == ("get", "http", "token")
+    assert key_words("HFToken") == ("hf", "token")
+    assert key_words("HFTOKEN") == ("hftoken",)
+    assert key_words("MAXTokens") == ("max", "tokens")
 
 
 # ---------------------------------------------------------------------------------------------
