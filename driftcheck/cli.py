@@ -181,7 +181,7 @@ def check(
     """
     from driftcheck.app import CheckOptions, run_check
 
-    chosen = selection(kwargs, os.environ)
+    chosen = selection(kwargs, os.environ, sensitive=sensitive)
     if show_sensitive:
         check_show_sensitive(fmt, reports, sys.stdout)
     http, key = http_settings(kwargs, os.environ.get("SGP_API_KEY", ""))
@@ -309,7 +309,7 @@ def snapshot(
         problem = unwritable(output)
         if problem:
             raise click.BadParameter(problem, param_hint="'--output'")
-    chosen = selection(kwargs, os.environ)
+    chosen = selection(kwargs, os.environ, sensitive=sensitive)
     http, key = http_settings(kwargs, os.environ.get("SGP_API_KEY", ""))
     options = SnapshotOptions(
         paths=paths,

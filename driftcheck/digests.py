@@ -76,10 +76,15 @@ def hash_body(body: Any, rule: SensitiveRule, salt: bytes) -> Any:
     }
 
 
+def key_digest(key: str, salt: bytes) -> str:
+    """A map key below a sensitive point, as a snapshot stores it: a secret may be a key."""
+    return _opaque(digest(key, salt))
+
+
 def _hash_value(value: Any, path: TreePath, rule: SensitiveRule, salt: bytes, hidden: bool) -> Any:
     if isinstance(value, dict):
         return {
-            key: _hash_value(
+            key_digest(key, salt) if hidden else key: _hash_value(
                 item, (*path, key), rule, salt, hidden or rule.covers((*path, str(key)))
             )
             for key, item in value.items()
@@ -108,13 +113,33 @@ def hash_declared(
     hashed = frozenset(path for path, value in walk(live, ()) if is_digest(value))
     if not hashed:
         return deployment, dict(live), hashed
-    fields = copy.deepcopy(deployment.fields)
+    fields = _align_keys(deployment.fields, live, salt)
     body = copy.deepcopy(dict(live))
     for path in hashed:
         _replace_at(body, path, lambda recorded: _opaque(recorded))
         if not _replace_at(fields, path, lambda declared: _opaque(digest(declared, salt))):
             _hash_default(fields, path, salt)
     return replace(deployment, fields=fields), body, hashed
+
+
+def _align_keys(declared: Any, live: Any, salt: bytes) -> Any:
+    """A deep copy of ``declared`` whose keys are spelled as the snapshot spells them: a key
+    the snapshot holds only as its digest (below a sensitive point) becomes that digest."""
+    if isinstance(declared, dict):
+        recorded = live if isinstance(live, dict) else {}
+        aligned = {}
+        for key, value in declared.items():
+            hashed = key_digest(key, salt) if isinstance(key, str) else key
+            spelled = hashed if key not in recorded and hashed in recorded else key
+            aligned[spelled] = _align_keys(value, recorded.get(spelled), salt)
+        return aligned
+    if isinstance(declared, list):
+        recorded_items = live if isinstance(live, list) else []
+        return [
+            _align_keys(item, recorded_items[index] if index < len(recorded_items) else None, salt)
+            for index, item in enumerate(declared)
+        ]
+    return copy.deepcopy(declared)
 
 
 def _opaque(value: dict[str, str]) -> str:

@@ -27,7 +27,7 @@ from driftcheck.result import (
     UnmanagedDeployment,
     format_timestamp,
 )
-from driftcheck.sensitive import NO_POLICY, SensitivePolicy, mask_run
+from driftcheck.sensitive import NO_POLICY, SensitivePolicy, collapsed, mask_run
 from driftcheck.spec import InvalidResponse, parse_live
 
 
@@ -180,7 +180,7 @@ def judge(
     found = compare(compared, compared_live, strict=strict)
     tally = tally or Tally(IgnorePolicy(), (deployment,))
     # every difference is flagged here, the one way in: a secret is never left unflagged
-    differences = tuple(rule.flag(d.segments, d) for d in tally.filter(deployment, found))
+    differences = collapsed(rule.flag(d.segments, d) for d in tally.filter(deployment, found))
     live_name = live.get("name")
     return _result(
         deployment,

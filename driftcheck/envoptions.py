@@ -37,7 +37,11 @@ def env_options(func: F) -> F:
 
 
 def selection(
-    kwargs: dict[str, Any], environ: Mapping[str, str], *, every: bool = False
+    kwargs: dict[str, Any],
+    environ: Mapping[str, str],
+    *,
+    every: bool = False,
+    sensitive: tuple[str, ...] = (),
 ) -> Selection:
     """Take ``--env``/``--var`` out of a command's keyword arguments."""
     from driftcheck.manifest import Selection
@@ -52,6 +56,7 @@ def selection(
         variables=parse_vars(kwargs.pop("variables")),
         process_env=dict(environ),
         option=option,
+        sensitive=sensitive,
     )
 
 

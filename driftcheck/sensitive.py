@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from driftcheck import spec
-from driftcheck.paths import PathPattern, TreePath
+from driftcheck.paths import PathPattern, TreePath, dotted
 from driftcheck.result import MASKED, DeploymentResult, Difference, DiffKind, ErrorInfo, RunResult
 
 if TYPE_CHECKING:
@@ -37,6 +37,8 @@ _SEPARATORS = frozenset("_-.")
 
 # Error messages are scrubbed of declared secrets; a shorter value would mangle plain words.
 _MIN_SCRUBBED = 8
+# ...and the start of one, where a message was cut short inside it
+_MIN_PREFIX = 4
 
 
 # ---------------------------------------------------------------------------------------------
@@ -121,6 +123,12 @@ class SensitiveRule:
         happens once, for the whole run, in :func:`mask_run`)."""
         if not self.touches(path, diff.desired, diff.live):
             return diff
+        point = next((end for end in range(1, len(path)) if self.covers(path[:end])), len(path))
+        if any(isinstance(part, str) for part in path[point:]):
+            # a key below a sensitive point is part of the secret (a map of credentials keyed
+            # by the secret itself): report the point, which both sides hold, as changed
+            path = path[:point]
+            diff = replace(diff, path=dotted(path), segments=path, kind=DiffKind.CHANGED)
         desired = diff.desired
         if self.declared is not None and diff.kind is not DiffKind.EXTRA_LIVE:
             desired = _value_at(self.declared, path, diff.desired)
@@ -152,6 +160,14 @@ class SensitivePolicy:
 
 
 NO_POLICY = SensitivePolicy()
+
+
+def collapsed(differences: Iterable[Difference]) -> tuple[Difference, ...]:
+    """One difference per path: several below one sensitive point become that point's."""
+    seen: dict[tuple[str | int, ...], Difference] = {}
+    for diff in differences:
+        seen.setdefault(diff.segments, diff)
+    return tuple(seen.values())
 
 
 def walk(value: Any, path: TreePath) -> Iterator[tuple[TreePath, Any]]:
@@ -255,8 +271,15 @@ def declared_secrets(
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
     """``text`` with every one of ``secrets`` (longest first) replaced by ``(sensitive)``."""
+    secrets = list(secrets)
     for secret in secrets:
         text = text.replace(secret, str(MASKED))
+    # a server's error detail is cut at 200 characters: a secret cut there leaves its start
+    # at the end of the message
+    for secret in secrets:
+        for end in range(len(secret) - 1, _MIN_PREFIX - 1, -1):
+            if text.endswith(secret[:end]):
+                return text[:-end] + str(MASKED)
     return text
 
 
@@ -272,9 +295,10 @@ def _masked(diff: Difference) -> Difference:
 
 
 def _scrubbed(error: ErrorInfo | None, secrets: list[str]) -> ErrorInfo | None:
-    if error is None or not any(secret in error.message for secret in secrets):
+    if error is None:
         return error
-    return replace(error, message=scrub(error.message, secrets))
+    message = scrub(error.message, secrets)
+    return error if message == error.message else replace(error, message=message)
 
 
 def mask_marks(marks: Marks, policy: SensitivePolicy = NO_POLICY) -> Marks:

@@ -22,6 +22,7 @@ from driftcheck.manifest.messages import describe, dotted, explain, value_at
 from driftcheck.manifest.models import UNMANAGED_IGNORE, ManifestModel
 from driftcheck.manifest.yaml import Document, ScalarMemo, YamlError
 from driftcheck.paths import PathPattern, PatternError, parse_pattern
+from driftcheck.sensitive import SensitiveRule
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 
@@ -79,6 +80,8 @@ def validate(
     document: Document,
     unmanaged_ignore: list[str],
     effective: Effective | None = None,
+    *,
+    sensitive: tuple[str, ...] = (),
 ) -> tuple[list[DesiredDeployment], list[Problem]]:
     """The deployments of one manifest (``effective``: of one file in one environment, whose
     values may come from other files) and every problem found in it."""
@@ -99,6 +102,12 @@ def validate(
             # a value from ${env:NAME} (or inside one) never appears in a message, not even a
             # wrong one
             message = message.replace(repr(value_at(data, path)), "(sensitive)")
+        elif declared_sensitive(data, path, sensitive):
+            # a value at a manifest `sensitive:` path is as secret when it has the wrong type
+            value = value_at(data, path)
+            message = message.replace(describe(value), "a sensitive value")
+            if isinstance(value, str) and value:
+                message = message.replace(repr(value), "(sensitive)")
         return Problem(_file_of(path, origins, name), line, column, message)
 
     if data is None:
@@ -295,6 +304,25 @@ def _sensitive(
         except PatternError as exc:
             problems.append(problem((*path, index), f"invalid sensitive pattern {text!r}: {exc}"))
     return tuple(patterns)
+
+
+def declared_sensitive(data: Any, path: tuple[str | int, ...], extra: tuple[str, ...] = ()) -> bool:
+    """Whether ``path`` (``deployments[i]...``) is covered by the manifest's own ``sensitive:``
+    lists, ``extra`` (``--sensitive``) or the built-in key names."""
+    if len(path) < 3 or path[0] != "deployments" or not isinstance(data, dict):
+        return False
+    item = value_at(data, path[:2])
+    own = item.get("sensitive") if isinstance(item, dict) else None
+    lists = (data.get("sensitive"), own, list(extra))
+    patterns: list[PathPattern] = []
+    for texts in lists:
+        for text in texts if isinstance(texts, list) else ():
+            try:
+                patterns.append(parse_pattern(str(text)))
+            except PatternError:
+                continue  # reported by _sensitive
+    rule = SensitiveRule(tuple(patterns))
+    return rule.touches(path[2:], value_at(data, path))
 
 
 def _inside_ignore(loc: tuple[str | int, ...]) -> bool:

@@ -43,6 +43,8 @@ class Selection:
     every_by_default: bool = False
     # where the environments were asked, for messages: --env, or DRIFTCHECK_ENV
     option: str = "--env"
+    # --sensitive: a wrongly typed value at such a path is not quoted in a validation error
+    sensitive: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -189,10 +191,18 @@ def _load_environment(
             continue
         before = len(resolver.problems)
         if environment is None and _plain(document):
-            loaded, found = validate(name, document, unmanaged_ignore)
+            loaded, found = validate(
+                name, document, unmanaged_ignore, sensitive=selection.sensitive
+            )
         else:
             effective = build(name, document, environment, resolver)
-            loaded, found = validate(name, effective.document(), unmanaged_ignore, effective)
+            loaded, found = validate(
+                name,
+                effective.document(),
+                unmanaged_ignore,
+                effective,
+                sensitive=selection.sensitive,
+            )
         deployments.extend(loaded)
         problems.extend([*resolver.problems[before:], *found])
     problems.extend(duplicates(deployments))

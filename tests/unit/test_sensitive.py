@@ -18,6 +18,7 @@ from driftcheck.digests import (
     digest,
     hash_body,
     hash_declared,
+    key_digest,
     parse_salt,
     snapshot_rule,
     strip_body,
@@ -355,7 +356,10 @@ def test_snapshot_bodies_hash_sensitive_leaves_and_keep_everything_else() -> Non
     assert hashed["api_token"] == digest("top-level", SALT)
     assert hashed["deployment_metadata"] == {
         "hf_token": digest(SECRET, SALT),
-        "conn": {"user": digest("bob", SALT), "port": digest(5432, SALT)},
+        "conn": {
+            key_digest("user", SALT): digest("bob", SALT),
+            key_digest("port", SALT): digest(5432, SALT),
+        },
         "hooks": [{"url": "u", "secret": digest(OTHER, SALT)}],
         "empty_token": None,
         "owner": "team",
