@@ -60,6 +60,9 @@ class RefState:
 
     ref: str
     deployments: dict[Slot, DesiredDeployment]
+    # each environment's (base_url, account_id) at REF: a deployment whose environment now
+    # points at another account or API is a change, though its own declaration is not
+    targets: dict[str, tuple[str | None, str | None]] = dataclasses.field(default_factory=dict)
 
     def select(self, desired: DesiredState, *, check_all: bool) -> tuple[DesiredState, int]:
         """The deployments to check, and how many were left out as unchanged.
@@ -68,13 +71,22 @@ class RefState:
         environment, so the source routes it to that environment's account alone."""
         if check_all:
             return desired, 0
-        chosen = tuple(d for d in desired.deployments if self.changed(d))
+        chosen = tuple(
+            d
+            for d in desired.deployments
+            if self.changed(d) or self._moved(d.environment, desired.targets)
+        )
         unchanged = len(desired.deployments) - len(chosen)
         return dataclasses.replace(desired, deployments=chosen), unchanged
 
     def changed(self, deployment: DesiredDeployment) -> bool:
         before = self.deployments.get(slot_of(deployment))
         return before is None or _declaration(before) != _declaration(deployment)
+
+    def _moved(
+        self, environment: str | None, now: dict[str, tuple[str | None, str | None]]
+    ) -> bool:
+        return environment is not None and self.targets.get(environment) != now.get(environment)
 
     def removed(self, desired: DesiredState) -> list[DesiredDeployment]:
         declared = {slot_of(d) for d in desired.deployments}
@@ -126,7 +138,7 @@ def load_ref_state(
                 f"({len(exc.problems)} problem(s)), first: {ref}:{where}:{first.line}:"
                 f"{first.column}: {first.message}"
             ) from None
-    return RefState(ref, {slot_of(d): d for d in state.deployments})
+    return RefState(ref, {slot_of(d): d for d in state.deployments}, dict(state.targets))
 
 
 def _directory_of(path: str) -> str:

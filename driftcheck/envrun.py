@@ -38,10 +38,17 @@ ENVIRONMENT_KEY = "environment"  # additive key of snapshot v1
 
 def desired_of(loaded: LoadedSet) -> DesiredState:
     """Every selected environment's deployments, in order, as one desired state."""
+    targets = {
+        state.environment.name: (state.environment.base_url, state.environment.account_id)
+        for state in loaded.states
+        if state.environment is not None
+    }
     if len(loaded.states) == 1:
-        return loaded.states[0].desired
+        return replace(loaded.states[0].desired, targets=targets)
     silenced = (p for state in loaded.states for p in state.desired.unmanaged_ignore)
-    return DesiredState(loaded.deployments, loaded.files, tuple(dict.fromkeys(silenced)))
+    return DesiredState(
+        loaded.deployments, loaded.files, tuple(dict.fromkeys(silenced)), targets=targets
+    )
 
 
 def http_for(http: HttpSettings, environment: Environment | None) -> HttpSettings:

@@ -114,3 +114,6 @@ class DesiredState:
     # patterns (fnmatch, on name, id or mi/id) for live deployments nobody declares on purpose
     unmanaged_ignore: tuple[str, ...] = ()
     environment: str | None = None
+    # with environments: where each one's deployments live, (base_url, account_id) as the
+    # manifests say; --changed-since re-checks a deployment whose environment moved
+    targets: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)

@@ -155,3 +155,25 @@ def test_a_removed_deployment_is_looked_up_in_its_own_environment(
     assert (removed["mi_s"]["found"], removed["mi_s"]["live_status"]) == (True, "DEPLOYING")
     assert staging.requests_for("mi_p", "dep_gone") == []
     assert prod.requests_for("mi_s", "dep_gone") == []
+
+
+def test_changed_since_rechecks_deployments_of_an_environment_that_moved(
+    folder: Path, staging: Emulator, prod: Emulator
+) -> None:
+    """A change that points prod at another API (or account) changes where its deployments
+    must exist, though no deployment's own declaration changed: they are checked there, and
+    the gate must not pass with nothing checked."""
+    staging.put(body(1))
+    prod.put(body(4))
+    repo = folder.parent
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "before")
+    with Emulator(api_key=API_KEY) as moved:  # the new prod API has no such deployment
+        text = (folder / "set.yaml").read_text(encoding="utf-8")
+        (folder / "set.yaml").write_text(text.replace(prod.url, moved.url), encoding="utf-8")
+        result = check(folder, "--changed-since", "HEAD", "--format", "json")
+        assert result.code == 2, result.stdout + result.stderr
+        assert by_environment(result) == {"prod": ("missing", None)}
+        assert moved.requests_for("mi_1", "dep_1") != []
+    assert staging.requests_for("mi_1", "dep_1") == []  # staging did not move
