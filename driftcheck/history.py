@@ -19,13 +19,13 @@ import errno
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from typing import Any
 
 from driftcheck.baseline import MAX_BASELINE_BYTES, Baseline, BaselineError, parse_baseline
 from driftcheck.errors import DriftcheckError
 from driftcheck.files import TooLarge, read_bounded
+from driftcheck.output import write_temporary
 from driftcheck.reporters.json import REPORT_VERSION
 from driftcheck.result import RunResult, TrendPoint, format_timestamp
 
@@ -121,13 +121,9 @@ def store(history: History, text: str, started_at: dt.datetime) -> str:
     start in the same second both keep theirs (``-2``).
     """
     stem = base_name(started_at)
-    handle, temporary = tempfile.mkstemp(prefix=".driftcheck-", dir=history.directory)
+    temporary = None
     try:
-        os.chmod(temporary, _new_file_mode())  # as a report file gets, not mkstemp's 0600
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
+        temporary = write_temporary(history.directory, text, prefix=".driftcheck-")
         for suffix in range(1, 10_000):
             name = f"{stem}.json" if suffix == 1 else f"{stem}-{suffix}.json"
             path = os.path.join(history.directory, name)
@@ -142,8 +138,9 @@ def store(history: History, text: str, started_at: dt.datetime) -> str:
             f"cannot write the history report in {history.directory}: {exc.strerror or exc}"
         ) from None
     finally:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
+        if temporary is not None:  # linked or failed: the temporary name goes either way
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
 
 
 def prune(history: History, stored: str, keep: int) -> tuple[list[str], list[str]]:
@@ -168,12 +165,6 @@ def prune(history: History, stored: str, keep: int) -> tuple[list[str], list[str
             continue
         deleted.append(path)
     return deleted, warnings
-
-
-def _new_file_mode() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
 
 
 def _claim(temporary: str, path: str) -> None:

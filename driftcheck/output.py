@@ -90,13 +90,10 @@ def write_atomically(path: str, text: str) -> None:
             handle.write(text)
         return
     directory, name = os.path.split(target)
-    fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    temporary = write_temporary(
+        directory, text, prefix=f".{name}.", mode=stat.S_IMODE(mode) if mode is not None else None
+    )
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, stat.S_IMODE(mode) if mode is not None else _default_mode())
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -104,8 +101,26 @@ def write_atomically(path: str, text: str) -> None:
         raise
 
 
-def _default_mode() -> int:
-    """What ``open(path, "w")`` would have given a new file (mkstemp makes it 0600)."""
+def write_temporary(directory: str, text: str, *, prefix: str, mode: int | None = None) -> str:
+    """A complete, synced file holding ``text`` in ``directory`` under a fresh name, with
+    ``mode`` (default: what ``open(path, "w")`` would give; mkstemp makes it 0600). The caller
+    gives it its final name, or removes it."""
+    fd, temporary = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode if mode is not None else default_file_mode())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    return temporary
+
+
+def default_file_mode() -> int:
+    """What ``open(path, "w")`` would have given a new file."""
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
